@@ -1,0 +1,56 @@
+"""structlog, configured once: JSON lines under systemd or when asked, a console view on a terminal.
+
+Events have stable names and keys (``event="poll.fetched", watch=..., count=...``) so that
+journald queries and dashboards keep working across versions. Nothing that could hold a secret
+is ever bound to a logger: configs are logged by name, never whole.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any, TextIO
+
+import structlog
+
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+MAX_FIELD_CHARS = 2000
+
+
+def _truncate_long_values(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """Keep error bodies (a whole malformed HTML page, say) from flooding the journal."""
+    for key, value in event_dict.items():
+        if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
+            event_dict[key] = value[:MAX_FIELD_CHARS] + f"… [{len(value) - MAX_FIELD_CHARS} more chars]"
+    return event_dict
+
+
+def configure_logging(fmt: str = "auto", level: str = "info", stream: TextIO | None = None) -> None:
+    """Set up structlog for the process. ``auto`` means JSON unless writing to a terminal."""
+    stream = stream or sys.stdout
+    if fmt == "auto":
+        under_journal = bool(os.environ.get("JOURNAL_STREAM") or os.environ.get("INVOCATION_ID"))
+        fmt = "json" if under_journal or not stream.isatty() else "console"
+    renderer: Any = (
+        structlog.processors.JSONRenderer(sort_keys=False)
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=stream.isatty())
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            _truncate_long_values,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
+        logger_factory=structlog.PrintLoggerFactory(file=stream),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str | None = None) -> Any:
+    return structlog.get_logger(name) if name else structlog.get_logger()

@@ -1,0 +1,150 @@
+"""Plain text, links, mentions and hashtags out of the HTML that Mastodon (and others) serve.
+
+A small tokenizer rather than ``html.parser``: post HTML is a handful of tags (p, br, a, span),
+it may be broken or hostile, and the offline scorer runs it on every line of an archive, so it
+must be fast and must never fail. Unknown tags are dropped, their text kept; the contents of
+``script``, ``style`` and ``template`` are dropped entirely.
+
+Mastodon shortens long links for display (``<span class="invisible">https://</span>`` and an
+ellipsis); the plain text uses the full ``href`` instead, so that a link reads the same whatever
+server rendered it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+_TOKEN = re.compile(
+    r"<!--.*?(?:-->|$)"  # comment (possibly unterminated)
+    r"|<[/!?]?[a-zA-Z][^>]*$"  # a tag cut off by the end of the input: dropped, as browsers do
+    r"|<(/?)([a-zA-Z][a-zA-Z0-9:-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>"  # tag with attributes
+    r"|[^<]+"  # text
+    r"|<",  # a lone '<' that opens no tag
+    re.DOTALL,
+)
+_ATTR = re.compile(r"([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s\"'=<>`]+))")
+_URL = re.compile(r"\bhttps?://[^\s<>\"'\u00a0]+", re.IGNORECASE)
+_DROP_CONTENT = frozenset({"script", "style", "template", "noscript", "iframe", "object"})
+_BLOCK_END = frozenset({"p", "div", "blockquote", "li", "pre", "h1", "h2", "h3", "h4", "h5", "h6"})
+_TRAILING_PUNCT = ".,;:!?)]}'\""
+# Characters that change how text renders but carry no words: zero-width, bidi controls, BOM.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedHTML:
+    """What a post's HTML says, in the parts features need."""
+
+    text: str
+    links: tuple[str, ...]
+    mention_names: tuple[str, ...]
+    hashtags: tuple[str, ...]
+
+
+def _attributes(raw: str) -> dict[str, str]:
+    return {m.group(1).lower(): html.unescape(m.group(2) or m.group(3) or m.group(4) or "") for m in _ATTR.finditer(raw)}
+
+
+def clean_text(text: str) -> str:
+    """Fold spacing and drop invisible characters, keeping line breaks (templates show in them)."""
+    text = _INVISIBLE.sub("", text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def urls_in_text(text: str) -> list[str]:
+    """Bare URLs in plain text (for sources without markup), trailing punctuation trimmed."""
+    return [m.group(0).rstrip(_TRAILING_PUNCT) for m in _URL.finditer(text)]
+
+
+def link_domain(url: str) -> str | None:
+    """The host a link points to, lower case and without ``www.``; ``None`` if there is none."""
+    try:
+        host = urlsplit(url.strip()).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    host = host.rstrip(".").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def parse_html(markup: str) -> ParsedHTML:
+    """Turn post HTML into plain text plus the links, mentions and hashtags it contains.
+
+    Never raises: whatever the input, the result is text without tags.
+    """
+    out: list[str] = []
+    links: list[str] = []
+    mentions: list[str] = []
+    hashtags: list[str] = []
+    dropping: str | None = None  # inside <script> etc.: ignore until its end tag
+    anchor: dict[str, str] | None = None  # attributes of the <a> we are inside
+    anchor_text: list[str] = []
+
+    for match in _TOKEN.finditer(markup):
+        token = match.group(0)
+        name = match.group(2)
+        if name is None:
+            if token.startswith("<!--") or (len(token) > 1 and token[0] == "<"):
+                continue
+            if dropping is None:
+                (anchor_text if anchor is not None else out).append(html.unescape(token))
+            continue
+        name = name.lower()
+        closing = match.group(1) == "/"
+        if dropping is not None:
+            if closing and name == dropping:
+                dropping = None
+            continue
+        if name in _DROP_CONTENT and not closing:
+            if not match.group(3).rstrip().endswith("/"):
+                dropping = name
+            continue
+        if name == "br":
+            (anchor_text if anchor is not None else out).append("\n")
+        elif name in _BLOCK_END and closing:
+            out.append("\n\n")
+        elif name == "a" and not closing:
+            if anchor is not None:  # unclosed <a>: close the previous one first
+                out.append(_finish_anchor(anchor, anchor_text, links, mentions, hashtags))
+            anchor, anchor_text = _attributes(match.group(3)), []
+        elif name == "a" and closing and anchor is not None:
+            out.append(_finish_anchor(anchor, anchor_text, links, mentions, hashtags))
+            anchor, anchor_text = None, []
+    if anchor is not None:
+        out.append(_finish_anchor(anchor, anchor_text, links, mentions, hashtags))
+
+    text = clean_text("".join(out))
+    for url in urls_in_text(text):
+        if url not in links:
+            links.append(url)
+    return ParsedHTML(text, tuple(links), tuple(mentions), tuple(hashtags))
+
+
+def _finish_anchor(
+    attrs: dict[str, str], parts: list[str], links: list[str], mentions: list[str], hashtags: list[str]
+) -> str:
+    """Text an anchor contributes, recording what it points to."""
+    shown = "".join(parts).strip()
+    classes = attrs.get("class", "").split()
+    rel = attrs.get("rel", "").split()
+    href = attrs.get("href", "").strip()
+    if "hashtag" in classes or "tag" in rel or (shown.startswith("#") and len(shown) > 1):
+        tag = shown.lstrip("#").strip()
+        if tag:
+            hashtags.append(tag.lower())
+        return shown
+    if "mention" in classes or (shown.startswith("@") and len(shown) > 1):
+        mentions.append(shown.lstrip("@"))
+        return shown
+    if href.lower().startswith(("http://", "https://")):
+        if href not in links:
+            links.append(href)
+        return href
+    return shown

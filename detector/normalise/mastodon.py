@@ -1,0 +1,159 @@
+"""Mastodon API entities (Status, Account) to botwatch records.
+
+Input is the JSON exactly as the API returns it (a dict from ``json.loads``; Mastodon.py's
+``AttribAccessDict`` is a dict too, though it has already turned dates into datetimes, which is
+accepted as well). Fields the spec marks nullable may be null; fields it marks required but that
+are missing or unusable raise :class:`~detector.errors.InputError` naming the field, so a bad
+line in an archive is reported rather than scored as garbage.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any, Mapping
+
+from detector.errors import InputError
+from detector.normalise.html import clean_text, link_domain, parse_html
+from detector.records import Author, Mention, Post, Provenance
+
+PLATFORM = "mastodon"
+_DEFAULT_AVATAR_MARKERS = ("/avatars/original/missing.png", "missing.png")
+
+
+def parse_time(value: Any, *, field: str) -> datetime:
+    """An API timestamp (``2019-12-08T03:48:33.901Z`` or a bare date) as an aware UTC datetime."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    if not isinstance(value, str) or not value:
+        raise InputError(f"{field}: expected an ISO 8601 timestamp, got {_preview(value)}")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{field}: expected an ISO 8601 timestamp, got {_preview(value)}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _optional_time(value: Any, *, field: str) -> datetime | None:
+    if value is None or value == "":
+        return None
+    return parse_time(value, field=field)
+
+
+def _preview(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _id(value: Any, *, field: str) -> str:
+    """Ids are strings in the API; accept ints (some archives store them so) but nothing else."""
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise InputError(f"{field}: expected a non-empty id string, got {_preview(value)}")
+
+
+def _optional_id(value: Any, *, field: str) -> str | None:
+    return None if value is None else _id(value, field=field)
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return max(value, 0)
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _require_mapping(value: Any, *, field: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise InputError(f"{field}: expected a JSON object, got {_preview(value)}")
+    return value
+
+
+def normalise_account(data: Mapping[str, Any], *, instance: str) -> Author:
+    """A Mastodon Account entity as an :class:`Author`."""
+    data = _require_mapping(data, field="account")
+    avatar = _str(data.get("avatar")) or _str(data.get("avatar_static"))
+    acct = _str(data.get("acct")) or _str(data.get("username"))
+    if not acct:
+        raise InputError("account.acct: missing (and no username either)")
+    return Author(
+        platform=PLATFORM,
+        instance=instance,
+        id=_id(data.get("id"), field="account.id"),
+        acct=acct,
+        display_name=clean_text(_str(data.get("display_name"))),
+        created_at=_optional_time(data.get("created_at"), field="account.created_at"),
+        followers=_count(data.get("followers_count")),
+        following=_count(data.get("following_count")),
+        statuses=_count(data.get("statuses_count")),
+        bot=data.get("bot") if isinstance(data.get("bot"), bool) else None,
+        bio=parse_html(_str(data.get("note"))).text,
+        default_avatar=(any(marker in avatar for marker in _DEFAULT_AVATAR_MARKERS) if avatar else None),
+        url=_str(data.get("url")) or None,
+        last_status_at=_optional_time(data.get("last_status_at"), field="account.last_status_at"),
+    )
+
+
+def normalise_status(
+    data: Mapping[str, Any], *, instance: str, provenance: Provenance | None = None, keep_raw: bool = True
+) -> Post:
+    """A Mastodon Status entity as a :class:`Post`.
+
+    A boost (``reblog`` set) is kept as the booster's post with ``is_reblog``; the boosted
+    status is a separate record the caller may normalise too.
+    """
+    data = _require_mapping(data, field="status")
+    status_id = _id(data.get("id"), field="status.id")
+    try:
+        author = normalise_account(_require_mapping(data.get("account"), field="status.account"), instance=instance)
+        parsed = parse_html(_str(data.get("content")))
+        mentions = tuple(
+            Mention(id=_id(m.get("id"), field="status.mentions[].id"), acct=_str(m.get("acct")) or _str(m.get("username")))
+            for m in (data.get("mentions") or ())
+            if isinstance(m, Mapping)
+        )
+        tags = [_str(t.get("name")).lower() for t in (data.get("tags") or ()) if isinstance(t, Mapping)]
+        hashtags = tuple(dict.fromkeys([t for t in tags if t] + list(parsed.hashtags)))
+        links = parsed.links
+        card = data.get("card")
+        if isinstance(card, Mapping) and _str(card.get("url")) and card["url"] not in links:
+            links = links + (card["url"],)
+        domains = tuple(dict.fromkeys(d for d in map(link_domain, links) if d))
+        return Post(
+            platform=PLATFORM,
+            instance=instance,
+            id=status_id,
+            created_at=parse_time(data.get("created_at"), field="status.created_at"),
+            author=author,
+            text=parsed.text,
+            url=_str(data.get("url")) or None,
+            uri=_str(data.get("uri")) or None,
+            language=_str(data.get("language")) or None,
+            parent_id=_optional_id(data.get("in_reply_to_id"), field="status.in_reply_to_id"),
+            parent_author_id=_optional_id(data.get("in_reply_to_account_id"), field="status.in_reply_to_account_id"),
+            mentions=mentions,
+            hashtags=hashtags,
+            links=links,
+            link_domains=domains,
+            visibility=_str(data.get("visibility")) or None,
+            sensitive=bool(data.get("sensitive")),
+            spoiler_text=clean_text(_str(data.get("spoiler_text"))),
+            is_reblog=data.get("reblog") is not None,
+            provenance=provenance,
+            raw=data if keep_raw else None,
+        )
+    except InputError as exc:
+        raise InputError(f"status {status_id}: {exc}") from None
