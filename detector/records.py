@@ -99,3 +99,23 @@ class Post:
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.platform, self.instance, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class ParentInfo:
+    """What a reply's parent post contributes to scoring the reply.
+
+    Kept apart from :class:`Post` so that scorers can get it from wherever the parent lives (the
+    store, an archive's compact index, or a Snowflake id alone when only the time is known).
+    """
+
+    id: str
+    created_at: datetime | None
+    author_id: str | None = None
+    author_acct: str | None = None
+    text: str = ""
+    hashtags: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, post: Post) -> "ParentInfo":
+        return cls(post.id, post.created_at, post.author.id, post.author.acct, post.text, post.hashtags)

@@ -1,0 +1,1 @@
+"""The model: training, safe persistence, scoring with reasons, evaluation."""

@@ -1,0 +1,1 @@
+"""Signals: pure functions over normalised records (content, account, behaviour)."""

@@ -1,0 +1,1 @@
+"""Daily summaries: pure computation and rendering."""

@@ -1,0 +1,1 @@
+"""Sources: one module per platform, each yielding :mod:`detector.records` records."""

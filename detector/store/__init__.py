@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy tables, the Store repository and Alembic migrations."""

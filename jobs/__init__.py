@@ -1,0 +1,1 @@
+"""Scheduled jobs (poll, daily summary) and the service that runs them."""
