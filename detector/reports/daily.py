@@ -1,0 +1,201 @@
+"""The daily summary of one watch: pure computation over the day's scored replies.
+
+Community managers read it for who to act on (top flagged accounts with evidence they can
+check); researchers read the shares, which carry Wilson 95% intervals because a day's sample is
+often small.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Iterable, Sequence
+
+FLAGGED = "bot"
+LABELS = ("bot", "suspect", "human")
+_URL = re.compile(r"https?://\S+")
+_MENTION = re.compile(r"(?<!\w)@[\w.@-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryReply:
+    """One reply seen under a watched post that day, with its own and its account's verdict."""
+
+    reply_id: str
+    reply_url: str | None
+    created_at: datetime
+    text: str
+    account_id: str
+    acct: str
+    reply_label: str
+    reply_score: float
+    account_label: str
+    account_score: float
+    account_reasons: tuple[str, ...] = ()
+    parent_id: str | None = None
+    parent_created_at: datetime | None = None
+    parent_text: str = ""
+    parent_acct: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """A proportion with its Wilson score interval (95%)."""
+
+    count: int
+    total: int
+    low: float
+    high: float
+
+    @property
+    def value(self) -> float:
+        return self.count / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SampleReply:
+    id: str
+    url: str | None
+    text: str
+    latency_seconds: float | None
+    parent_acct: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FlaggedAccount:
+    account_id: str
+    acct: str
+    score: float
+    label: str
+    replies: int
+    distinct_targets: int
+    median_latency_seconds: float | None
+    template: str | None
+    template_count: int
+    trigger_keyword: str | None
+    trigger_count: int
+    reasons: tuple[str, ...]
+    samples: tuple[SampleReply, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DailySummary:
+    watch: str
+    day: date
+    timezone: str
+    model_version: str
+    replies_seen: int
+    accounts_seen: int
+    replies_by_label: dict[str, int]
+    accounts_by_label: dict[str, int]
+    flagged_account_reply_share: Share
+    flagged_reply_share: Share
+    top_accounts: tuple[FlaggedAccount, ...] = field(default=())
+
+
+def wilson_interval(count: int, total: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson score interval: sane at 0 and n, unlike the normal approximation."""
+    if total <= 0:
+        return (0.0, 0.0)
+    p = count / total
+    denominator = 1 + z * z / total
+    centre = (p + z * z / (2 * total)) / denominator
+    margin = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denominator
+    return (max(0.0, min(p, centre - margin)), min(1.0, max(p, centre + margin)))
+
+
+def share(count: int, total: int) -> Share:
+    return Share(count, total, *wilson_interval(count, total))
+
+
+def template_of(text: str) -> str:
+    """A reply's wording with mentions, links and spacing removed: what a script repeats."""
+    text = _MENTION.sub("", _URL.sub("<link>", text.lower()))
+    return " ".join(text.split())
+
+
+def keyword_in(text: str, keywords: Sequence[str]) -> str | None:
+    """The first watched keyword the text mentions as a word (``vacuums`` counts for ``vacuum``)."""
+    lowered = text.lower()
+    for keyword in keywords:
+        if re.search(rf"(?<!\w){re.escape(keyword.lower())}", lowered):
+            return keyword
+    return None
+
+
+def _latency(reply: SummaryReply) -> float | None:
+    if reply.parent_created_at is None:
+        return None
+    return max(0.0, (reply.created_at - reply.parent_created_at).total_seconds())
+
+
+def _flagged_account(replies: list[SummaryReply], keywords: Sequence[str], samples: int) -> FlaggedAccount:
+    latest = max(replies, key=lambda r: r.created_at)
+    latencies = [lat for lat in map(_latency, replies) if lat is not None]
+    templates = Counter(template_of(r.text) for r in replies if r.text)
+    template, template_count = templates.most_common(1)[0] if templates else (None, 0)
+    triggers = Counter(k for k in (keyword_in(r.parent_text, keywords) for r in replies) if k)
+    trigger, trigger_count = triggers.most_common(1)[0] if triggers else (None, 0)
+    chosen = sorted(replies, key=lambda r: r.created_at)[:samples]
+    return FlaggedAccount(
+        account_id=latest.account_id,
+        acct=latest.acct,
+        score=latest.account_score,
+        label=latest.account_label,
+        replies=len(replies),
+        distinct_targets=len({r.parent_acct for r in replies if r.parent_acct}),
+        median_latency_seconds=statistics.median(latencies) if latencies else None,
+        template=template if template_count > 1 else None,
+        template_count=template_count if template_count > 1 else 0,
+        trigger_keyword=trigger,
+        trigger_count=trigger_count,
+        reasons=latest.account_reasons,
+        samples=tuple(SampleReply(r.reply_id, r.reply_url, r.text, _latency(r), r.parent_acct) for r in chosen),
+    )
+
+
+def summarise_day(
+    watch: str,
+    day: date,
+    replies: Iterable[SummaryReply],
+    *,
+    keywords: Sequence[str] = (),
+    timezone: str = "UTC",
+    model_version: str = "",
+    top: int = 10,
+    samples: int = 3,
+) -> DailySummary:
+    """Summarise one watch's day. ``replies`` are that day's replies, each once."""
+    by_account: dict[str, list[SummaryReply]] = defaultdict(list)
+    reply_labels: Counter[str] = Counter()
+    for reply in replies:
+        by_account[reply.account_id].append(reply)
+        reply_labels[reply.reply_label] += 1
+    total = sum(reply_labels.values())
+    account_labels: Counter[str] = Counter()
+    flagged: list[FlaggedAccount] = []
+    flagged_account_replies = 0
+    for account_replies in by_account.values():
+        latest = max(account_replies, key=lambda r: r.created_at)
+        account_labels[latest.account_label] += 1
+        if latest.account_label == FLAGGED:
+            flagged_account_replies += len(account_replies)
+            flagged.append(_flagged_account(account_replies, keywords, samples))
+    flagged.sort(key=lambda a: (-a.replies, -a.score, a.acct))
+    return DailySummary(
+        watch=watch,
+        day=day,
+        timezone=timezone,
+        model_version=model_version,
+        replies_seen=total,
+        accounts_seen=len(by_account),
+        replies_by_label={label: reply_labels.get(label, 0) for label in LABELS},
+        accounts_by_label={label: account_labels.get(label, 0) for label in LABELS},
+        flagged_account_reply_share=share(flagged_account_replies, total),
+        flagged_reply_share=share(reply_labels.get(FLAGGED, 0), total),
+        top_accounts=tuple(flagged[:top]),
+    )
