@@ -299,10 +299,12 @@ def _read_token(name: str, table: _Reader, environ: Mapping[str, str], base: Pat
         return Secret(environ[env_name].strip()), f"environment variable {env_name}", warnings
     token_file = table.get("token_file", "a path", _nonempty, None)
     credential = table.get("token_credential", "a credential name", _nonempty, None)
+    key = "token_file"
     if credential is not None:
+        key = "token_credential"
         cred_dir = environ.get("CREDENTIALS_DIRECTORY")
         if not cred_dir:
-            raise table.fail("token_credential", "set, but $CREDENTIALS_DIRECTORY is not (is the service run by systemd with LoadCredential=?)")
+            raise table.fail(key, "set, but $CREDENTIALS_DIRECTORY is not (is the service run by systemd with LoadCredential=?)")
         token_file = str(Path(cred_dir) / credential)
     if token_file is None:
         return None, "none (anonymous access)", warnings
@@ -313,9 +315,9 @@ def _read_token(name: str, table: _Reader, environ: Mapping[str, str], base: Pat
         mode = path.stat().st_mode
         token = path.read_text(encoding="utf-8").strip()
     except OSError as exc:
-        raise table.fail("token_file", f"cannot read {path}: {exc.strerror}") from None
+        raise table.fail(key, f"cannot read {path}: {exc.strerror}") from None
     if not token:
-        raise table.fail("token_file", f"{path} is empty")
+        raise table.fail(key, f"{path} is empty")
     if mode & (stat.S_IRWXG | stat.S_IRWXO) and credential is None:
         warnings.append(f"token file {path} is readable by other users; run: chmod 600 {path}")
     return Secret(token), f"file {path}", warnings
