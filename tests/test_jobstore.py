@@ -1,0 +1,94 @@
+"""The scheduler's job store keeps JSON, refuses foreign callables and survives restarts."""
+
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from detector.config import parse_config
+from jobs.jobstore import JsonJobStore, UnsafeJobState, job_state_from_json
+from jobs.service import JOB_TABLE, SUMMARY_JOB, Runtime, Service, poll_job_id
+
+DOC = {
+    "botwatch": {"timezone": "Europe/Berlin", "summary_time": "06:30"},
+    "instances": {"main": {"url": "https://social.example"}},
+    "watches": {"vacuums": {"keywords": ["vacuum"], "interval": "5m"}, "coffee": {"keywords": ["espresso"], "interval": 60}},
+}
+
+
+def make_service(engine, document=DOC, now=datetime(2026, 11, 24, 12, tzinfo=timezone.utc)):
+    config = parse_config(document, environ={})
+    runtime = Runtime(config=config, store=SimpleNamespace(engine=engine), detector=None, sources={}, clock=lambda: now)
+    return Service(runtime)
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'jobs.sqlite3'}")
+    yield engine
+    engine.dispose()
+
+
+def stored_rows(engine):
+    with engine.connect() as connection:
+        return {row.id: row.job_state for row in connection.execute(sa.text(f"SELECT id, job_state FROM {JOB_TABLE}"))}
+
+
+def test_jobs_are_stored_as_json_with_the_configured_schedule(engine):
+    service = make_service(engine)
+    service.scheduler.start(paused=True)
+    service.sync_jobs()
+    rows = stored_rows(engine)
+    assert set(rows) == {poll_job_id("vacuums"), poll_job_id("coffee"), SUMMARY_JOB}
+    state = job_state_from_json(rows[SUMMARY_JOB])
+    assert state["trigger"].timezone == ZoneInfo("Europe/Berlin")
+    assert str(state["trigger"]) == "cron[hour='6', minute='30']"
+    poll = job_state_from_json(rows[poll_job_id("vacuums")])
+    assert poll["args"] == ("vacuums",) and poll["trigger"].interval == timedelta(minutes=5)
+    assert poll["next_run_time"] == datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
+    service.scheduler.shutdown(wait=False)
+
+
+def test_restart_keeps_missed_run_times_and_reschedules_changed_watches(engine):
+    first = make_service(engine)
+    first.scheduler.start(paused=True)
+    first.sync_jobs()
+    first.scheduler.shutdown(wait=False)
+    before = {k: job_state_from_json(v)["next_run_time"] for k, v in stored_rows(engine).items()}
+
+    changed = {**DOC, "watches": {"vacuums": {"keywords": ["vacuum"], "interval": "10m"}}}
+    later = datetime(2026, 11, 25, 9, tzinfo=timezone.utc)
+    second = make_service(engine, changed, now=later)
+    second.scheduler.start(paused=True)
+    second.sync_jobs()
+    after = {k: job_state_from_json(v) for k, v in stored_rows(engine).items()}
+    assert set(after) == {poll_job_id("vacuums"), SUMMARY_JOB}  # the removed watch's job is gone
+    assert after[SUMMARY_JOB]["next_run_time"] == before[SUMMARY_JOB]  # missed: runs once on resume
+    assert after[poll_job_id("vacuums")]["trigger"].interval == timedelta(minutes=10)
+    assert after[poll_job_id("vacuums")]["next_run_time"] == later
+    second.scheduler.shutdown(wait=False)
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda s: s.replace("jobs.service:run_poll", "os:system"),
+        lambda s: s.replace('"kind": "interval"', '"kind": "date"'),
+        lambda s: "\x80\x04\x95 not json",  # a pickle would start like this
+    ],
+)
+def test_tampered_rows_are_dropped_not_executed(engine, tamper):
+    service = make_service(engine)
+    service.scheduler.start(paused=True)
+    service.sync_jobs()
+    job_id = poll_job_id("vacuums")
+    raw = stored_rows(engine)[job_id].decode()
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"UPDATE {JOB_TABLE} SET job_state = :s WHERE id = :i"), {"s": tamper(raw).encode("latin-1"), "i": job_id})
+    store = JsonJobStore(engine=engine, tablename=JOB_TABLE)
+    with pytest.raises((UnsafeJobState, ValueError)):
+        store._reconstitute_job(stored_rows(engine)[job_id])
+    service.scheduler.shutdown(wait=False)
+
