@@ -5,6 +5,10 @@ Posts and accounts have integer surrogate keys so that the large tables (``watch
 ``(platform, instance, id)`` are unique constraints, which is what every upsert conflicts on.
 Ids are text: Snowflakes exceed 2**63 on some platforms and other platforms use strings.
 
+Key indexes lead with the id, the selective column: with ``(platform, instance, ...)`` first,
+PostgreSQL without statistics yet (a new database, before autovacuum's first ANALYZE) took the
+parent-id index for the parent join and spent seconds filtering it.
+
 Alembic owns the schema (``migrations/``); a change here needs a new revision, and
 ``tests/test_store_migrations.py`` fails until the two agree.
 """
@@ -75,7 +79,7 @@ class AccountRow(Base):
     """The latest profile snapshot of an account (``seen_at`` says when it was taken)."""
 
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("platform", "instance", "account_id"),)
+    __table_args__ = (UniqueConstraint("account_id", "instance", "platform"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     platform: Mapped[str] = mapped_column(SafeText)
@@ -104,8 +108,8 @@ class PostRow(Base):
 
     __tablename__ = "posts"
     __table_args__ = (
-        UniqueConstraint("platform", "instance", "post_id"),
-        Index(None, "platform", "instance", "parent_id"),
+        UniqueConstraint("post_id", "instance", "platform"),
+        Index(None, "parent_id", "instance", "platform"),
         Index(None, "account_id", "created_at"),
         Index(None, "created_at"),
     )

@@ -53,7 +53,7 @@ def upgrade() -> None:
         sa.Column("first_seen_at", Time, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
         sa.UniqueConstraint(
-            "platform", "instance", "account_id", name=op.f("uq_accounts_platform_instance_account_id")
+            "account_id", "instance", "platform", name=op.f("uq_accounts_account_id_instance_platform")
         ),
     )
     op.create_table(
@@ -85,11 +85,11 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], name=op.f("fk_posts_account_id_accounts")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_posts")),
         sa.UniqueConstraint(
-            "platform", "instance", "post_id", name=op.f("uq_posts_platform_instance_post_id")
+            "post_id", "instance", "platform", name=op.f("uq_posts_post_id_instance_platform")
         ),
     )
     op.create_index(
-        op.f("ix_posts_platform_instance_parent_id"), "posts", ["platform", "instance", "parent_id"]
+        op.f("ix_posts_parent_id_instance_platform"), "posts", ["parent_id", "instance", "platform"]
     )
     op.create_index(op.f("ix_posts_account_id_created_at"), "posts", ["account_id", "created_at"])
     op.create_index(op.f("ix_posts_created_at"), "posts", ["created_at"])
