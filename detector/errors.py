@@ -48,7 +48,16 @@ class StoreError(BotwatchError):
 
 
 class SchemaMismatch(StoreError):
-    """The database schema is older or newer than this version of botwatch."""
+    """The database schema is older or newer than this version of botwatch.
+
+    ``found`` is the revision in the database (``None``: no botwatch schema yet), ``needed`` the
+    one this version expects; the hint says what to run.
+    """
+
+    def __init__(self, message: str, *, found: str | None, needed: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.found = found
+        self.needed = needed
 
 
 class ModelError(BotwatchError):

@@ -1,0 +1,578 @@
+"""The Store: what the poll job, the scorer and the reports read and write, one method per need.
+
+Every write method is ONE transaction: it commits whole or leaves the database as it was, so a
+discovery checkpoint is never ahead of the posts it covers and a crash between two calls
+re-fetches at most one page, which the idempotent upserts (keyed by ``(platform, instance,
+id)``) make harmless.
+
+Methods that return many rows (:meth:`Store.replies_between`, :meth:`Store.export_posts`) stream
+them; they hold a database connection until the iterator is exhausted or closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Select, and_, exists, func, select, update
+from sqlalchemy.engine import RowMapping
+
+from detector.config import Secret
+from detector.errors import SchemaMismatch, StoreError
+from detector.records import Post
+from detector.store import db, migrate, rows, sql
+from detector.store.records import (
+    AccountKey,
+    AccountScore,
+    Label,
+    PostKey,
+    ReplyForScoring,
+    ReplyScore,
+    ReportReply,
+    Summary,
+    TrackedPost,
+)
+from detector.store.tables import (
+    ACCOUNT_SCORES,
+    ACCOUNTS,
+    ACTIVITY,
+    CHECKPOINTS,
+    LABELS,
+    POSTS,
+    REPLY_SCORES,
+    SUMMARIES,
+    TRACKED,
+    WATCH_POSTS,
+    WATCHES,
+    Base,
+)
+
+_ACCOUNT_KEY = ("platform", "instance", "account_id")
+_POST_KEY = ("platform", "instance", "post_id")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """botwatch's database. Build it with :meth:`open`; it is safe to share between threads."""
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime] = _utcnow) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._watch_ids: dict[str, int] = {}
+        self.where = db.mask_url(engine.url)
+
+    @classmethod
+    def open(
+        cls,
+        url: str | Secret,
+        *,
+        create: bool = False,
+        clock: Callable[[], datetime] = _utcnow,
+        busy_timeout: float = db.DEFAULT_BUSY_TIMEOUT,
+    ) -> Store:
+        """Open the database at ``url``, checking that its schema is the one this botwatch needs.
+
+        ``create=True`` migrates a new or older database to head first (the embedded SQLite
+        default, the demo, tests). Otherwise a database at another revision raises
+        :class:`SchemaMismatch` saying what to run, and one that cannot be reached raises
+        :class:`StoreError`. ``busy_timeout`` is how long SQLite waits for another writer;
+        ``clock`` stamps labels, summaries and behaviour state.
+        """
+        parsed = db.parse_url(url.reveal() if isinstance(url, Secret) else url)
+        where = db.mask_url(parsed)
+        path = db.sqlite_path(parsed)
+        if create:
+            db.ensure_sqlite_directory(parsed)
+        elif path is not None and not path.exists():  # do not leave an empty file behind
+            if not path.parent.is_dir():
+                raise StoreError(
+                    f"cannot open SQLite database {path}: directory {path.parent} does not exist"
+                )
+            hint = f"run: {migrate.UPGRADE_COMMAND}"
+            needed = migrate.head_revision()
+            raise SchemaMismatch(
+                f"SQLite database {path} does not exist", found=None, needed=needed, hint=hint
+            )
+        engine = db.make_engine(parsed, busy_timeout=busy_timeout)
+        try:
+            with db.transaction(engine, write=create) as connection:
+                if create:
+                    migrate.upgrade_connection(connection, where)
+                else:
+                    migrate.check_schema(connection, where)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, clock=clock)
+
+    @property
+    def engine(self) -> Engine:
+        """The engine, for neighbours that share the database (APScheduler's job store)."""
+        return self._engine
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.where})"
+
+    # ---- discovery ------------------------------------------------------------------------------
+
+    def save_discovered(
+        self,
+        watch: str,
+        route: str,
+        posts: Sequence[Post],
+        checkpoint: str | None,
+        *,
+        fetched_at: datetime,
+        track_until_hours: float,
+    ) -> int:
+        """Store one discovery page and its route's checkpoint together; returns how many posts
+        were new to this watch.
+
+        Posts and their authors are upserted (the latest profile snapshot wins), linked to the
+        watch as triggers found by ``route``, and tracked: their first context check is due at
+        ``fetched_at`` and tracking ends ``track_until_hours`` after each post was created. A
+        post already tracked keeps its schedule. ``checkpoint=None`` leaves the checkpoint be.
+        """
+        _require_aware(fetched_at=fetched_at)
+        watch_id = self._watch_id(watch)
+        window = timedelta(hours=track_until_hours)
+        unique = _unique_posts(posts)
+        with self._write() as conn:
+            ids = _upsert_posts(conn, unique, fetched_at)
+            links = [
+                rows.trigger_link_row(watch_id, ids[k], post, fetched_at, route) for k, post in unique.items()
+            ]
+            new = sql.insert_ignore(conn, WATCH_POSTS, ("watch_id", "post_id", "role"), links)
+            tracked = [
+                rows.tracked_row(watch_id, ids[k], fetched_at, post.created_at + window)
+                for k, post in unique.items()
+            ]
+            sql.insert_ignore(conn, TRACKED, ("watch_id", "post_id"), tracked)
+            if checkpoint is not None:
+                row = {"watch_id": watch_id, "route": route, "value": checkpoint, "updated_at": fetched_at}
+                sql.upsert(conn, CHECKPOINTS, ("watch_id", "route"), [row])
+        return new
+
+    def checkpoints(self, watch: str) -> dict[str, str]:
+        """Every discovery route's checkpoint for ``watch`` (empty before its first poll)."""
+        watch_id = self._existing_watch_id(watch)
+        if watch_id is None:
+            return {}
+        query = select(CHECKPOINTS.c.route, CHECKPOINTS.c.value).where(CHECKPOINTS.c.watch_id == watch_id)
+        with self._read() as conn:
+            return {route: value for route, value in conn.execute(query)}
+
+    # ---- reply tracking -------------------------------------------------------------------------
+
+    def due_tracked(self, watch: str, now: datetime, limit: int) -> list[TrackedPost]:
+        """Tracked posts whose next context check is due at ``now``, the longest overdue first."""
+        _require_aware(now=now)
+        watch_id = self._existing_watch_id(watch)
+        if watch_id is None:
+            return []
+        p, a = POSTS.alias("p"), ACCOUNTS.alias("a")
+        schedule = (
+            TRACKED.c.checks,
+            TRACKED.c.next_check_at,
+            TRACKED.c.track_until,
+            TRACKED.c.last_checked_at,
+        )
+        query = (
+            select(*rows.post_columns(p, a), *schedule)
+            .select_from(TRACKED.join(p, p.c.id == TRACKED.c.post_id).join(a, a.c.id == p.c.account_id))
+            .where(TRACKED.c.watch_id == watch_id, TRACKED.c.next_check_at <= now)
+            .order_by(TRACKED.c.next_check_at, p.c.id)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [
+                TrackedPost(
+                    rows.post_from(m), m["checks"], m["next_check_at"], m["track_until"], m["last_checked_at"]
+                )
+                for m in conn.execute(query).mappings()
+            ]
+
+    def save_replies(
+        self,
+        watch: str,
+        parent_key: PostKey,
+        replies: Sequence[Post],
+        *,
+        checked_at: datetime,
+        next_check_at: datetime | None,
+    ) -> int:
+        """Store the replies found under the tracked post ``parent_key`` and its next check time
+        (``None``: stop tracking it); returns how many replies were new to this watch.
+
+        Replies and their authors are upserted and linked to the watch as replies found under
+        ``parent_key``; the post itself is skipped should the context include it.
+        """
+        _require_aware(checked_at=checked_at)
+        if next_check_at is not None:
+            _require_aware(next_check_at=next_check_at)
+        watch_id = self._watch_id(watch)
+        parent_key = rows.clean_key(parent_key)
+        unique = _unique_posts(r for r in replies if rows.clean_key(r.key) != parent_key)
+        this_tracked_post = (TRACKED.c.watch_id == watch_id, TRACKED.c.post_id == POSTS.c.id)
+        with self._write() as conn:
+            trigger_id = conn.scalar(
+                select(POSTS.c.id).where(
+                    *_is_key(POSTS, _POST_KEY, parent_key), exists().where(*this_tracked_post)
+                )
+            )
+            if trigger_id is None:
+                raise StoreError(f"post {'/'.join(parent_key)} is not tracked by watch {watch!r}")
+            ids = _upsert_posts(conn, unique, checked_at)
+            links = [
+                rows.reply_link_row(watch_id, ids[k], post, checked_at, trigger_id)
+                for k, post in unique.items()
+            ]
+            new = sql.insert_ignore(conn, WATCH_POSTS, ("watch_id", "post_id", "role"), links)
+            conn.execute(
+                update(TRACKED)
+                .where(TRACKED.c.watch_id == watch_id, TRACKED.c.post_id == trigger_id)
+                .values(checks=TRACKED.c.checks + 1, last_checked_at=checked_at, next_check_at=next_check_at)
+            )
+        return new
+
+    # ---- scoring --------------------------------------------------------------------------------
+
+    def unscored_replies(self, watch: str, model_version: str, limit: int) -> list[ReplyForScoring]:
+        """Replies found by ``watch`` that ``model_version`` has not scored, oldest first (the
+        order in which the classifier's incremental behaviour state must see them)."""
+        watch_id = self._existing_watch_id(watch)
+        if watch_id is None:
+            return []
+        p, a = POSTS.alias("p"), ACCOUNTS.alias("a")
+        parent, parent_author = POSTS.alias("parent"), ACCOUNTS.alias("parent_author")
+        scored = REPLY_SCORES.alias("scored")
+        query = (
+            select(*rows.post_columns(p, a), *rows.parent_columns(parent, parent_author, "parent"))
+            .select_from(
+                WATCH_POSTS.join(p, p.c.id == WATCH_POSTS.c.post_id)
+                .join(a, a.c.id == p.c.account_id)
+                .outerjoin(scored, and_(scored.c.post_id == p.c.id, scored.c.model_version == model_version))
+                .outerjoin(parent, rows.is_parent(parent, p))
+                .outerjoin(parent_author, parent_author.c.id == parent.c.account_id)
+            )
+            .where(
+                WATCH_POSTS.c.watch_id == watch_id, WATCH_POSTS.c.role == "reply", scored.c.post_id.is_(None)
+            )
+            .order_by(p.c.created_at, p.c.id)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [
+                ReplyForScoring(watch, rows.post_from(m), rows.parent_from(m, "parent"))
+                for m in conn.execute(query).mappings()
+            ]
+
+    def load_activity(self, account_keys: Iterable[AccountKey]) -> dict[AccountKey, dict[str, Any]]:
+        """The classifier's behaviour state of each account that has one (others are absent)."""
+        with self._read() as conn:
+            ids = sql.ids_by_key(
+                conn, ACCOUNTS, ACCOUNTS.c.account_id, {rows.clean_key(k) for k in account_keys}
+            )
+            key_of = {account_id: key for key, account_id in ids.items()}
+            states: dict[AccountKey, dict[str, Any]] = {}
+            for chunk in sql.chunks(sorted(key_of)):
+                query = select(ACTIVITY.c.account_id, ACTIVITY.c.state).where(
+                    ACTIVITY.c.account_id.in_(chunk)
+                )
+                states.update({key_of[account_id]: state for account_id, state in conn.execute(query)})
+            return states
+
+    def save_scores(
+        self,
+        model_version: str,
+        reply_scores: Sequence[ReplyScore] = (),
+        account_scores: Sequence[AccountScore] = (),
+        activity: Mapping[AccountKey, Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Store one scoring round in one transaction: reply scores (replacing this model
+        version's earlier score of the same reply), account scores (kept if newer than the one
+        given) and the accounts' behaviour state. Every post and account must be stored already.
+        """
+        if not model_version:
+            raise ValueError("model_version must not be empty")
+        activity = activity or {}
+        now = self._clock()
+        post_keys = {rows.clean_key(s.post_key) for s in reply_scores}
+        account_keys = {rows.clean_key(s.account_key) for s in account_scores} | {
+            rows.clean_key(k) for k in activity
+        }
+        with self._write() as conn:
+            post_ids = sql.require_ids(conn, POSTS, POSTS.c.post_id, post_keys, "post")
+            account_ids = sql.require_ids(conn, ACCOUNTS, ACCOUNTS.c.account_id, account_keys, "account")
+            replies = [
+                rows.reply_score_row(s, post_ids[rows.clean_key(s.post_key)], model_version)
+                for s in reply_scores
+            ]
+            sql.upsert(conn, REPLY_SCORES, ("post_id", "model_version"), replies)
+            accounts = [
+                rows.account_score_row(s, account_ids[rows.clean_key(s.account_key)], model_version)
+                for s in account_scores
+            ]
+            sql.upsert(conn, ACCOUNT_SCORES, ("account_id", "model_version"), accounts, newer="scored_at")
+            states = [
+                {"account_id": account_ids[rows.clean_key(k)], "state": dict(state), "updated_at": now}
+                for k, state in activity.items()
+            ]
+            sql.upsert(conn, ACTIVITY, ("account_id",), states)
+
+    # ---- people's labels ------------------------------------------------------------------------
+
+    def set_label(self, account_key: AccountKey, label: str, note: str = "", *, by: str) -> None:
+        """Record a person's verdict (``bot`` or ``human``) on an account, seen yet or not."""
+        verdict = Label(label, note, by, self._clock())
+        platform, instance, account_id = rows.clean_key(account_key)
+        row = {
+            "platform": platform, "instance": instance, "account_id": account_id, "label": verdict.label,
+            "note": verdict.note, "labelled_by": verdict.by, "labelled_at": verdict.at,
+        }  # fmt: skip
+        with self._write() as conn:
+            sql.upsert(conn, LABELS, _ACCOUNT_KEY, [row])
+
+    def remove_label(self, account_key: AccountKey) -> bool:
+        """Forget a person's verdict on an account; ``False`` if there was none."""
+        with self._write() as conn:
+            deleted = conn.execute(
+                LABELS.delete().where(*_is_key(LABELS, _ACCOUNT_KEY, rows.clean_key(account_key)))
+            )
+            return deleted.rowcount > 0
+
+    def labels(self) -> dict[AccountKey, Label]:
+        """Every person's verdict, by account key."""
+        with self._read() as conn:
+            return {
+                (m["platform"], m["instance"], m["account_id"]): Label(
+                    m["label"], m["note"], m["labelled_by"], m["labelled_at"]
+                )
+                for m in conn.execute(select(LABELS)).mappings()
+            }
+
+    # ---- reports --------------------------------------------------------------------------------
+
+    def replies_between(
+        self, watch: str, start: datetime, end: datetime, model_version: str
+    ) -> Iterator[ReportReply]:
+        """Stream the replies ``watch`` found that were posted in ``[start, end)``, oldest
+        first, with ``model_version``'s scores of each reply and of its author."""
+        _require_aware(start=start, end=end)
+        watch_id = self._existing_watch_id(watch)
+        if watch_id is None:
+            return
+        p, a = POSTS.alias("p"), ACCOUNTS.alias("a")
+        parent, parent_author = POSTS.alias("parent"), ACCOUNTS.alias("parent_author")
+        trigger, trigger_author = POSTS.alias("trigger"), ACCOUNTS.alias("trigger_author")
+        rs, acs = REPLY_SCORES.alias("rs"), ACCOUNT_SCORES.alias("acs")
+        wp = WATCH_POSTS
+        query = (
+            select(
+                *rows.post_columns(p, a),
+                *rows.parent_columns(parent, parent_author, "parent"),
+                *rows.parent_columns(trigger, trigger_author, "trigger"),
+                wp.c.first_seen_at,
+                *rows.prefixed(rs, "rs", rows.REPLY_SCORE_FIELDS),
+                *rows.prefixed(acs, "acs", rows.ACCOUNT_SCORE_FIELDS),
+            )
+            .select_from(
+                wp.join(p, p.c.id == wp.c.post_id)
+                .join(a, a.c.id == p.c.account_id)
+                .outerjoin(rs, and_(rs.c.post_id == p.c.id, rs.c.model_version == model_version))
+                .outerjoin(acs, and_(acs.c.account_id == a.c.id, acs.c.model_version == model_version))
+                .outerjoin(parent, rows.is_parent(parent, p))
+                .outerjoin(parent_author, parent_author.c.id == parent.c.account_id)
+                .outerjoin(trigger, trigger.c.id == wp.c.trigger_post_id)
+                .outerjoin(trigger_author, trigger_author.c.id == trigger.c.account_id)
+            )
+            .where(
+                wp.c.watch_id == watch_id,
+                wp.c.role == "reply",
+                wp.c.created_at >= start,
+                wp.c.created_at < end,
+            )
+            .order_by(wp.c.created_at, wp.c.post_id)
+        )
+        for m in self._stream(query):
+            post = rows.post_from(m)
+            yield ReportReply(
+                watch=watch,
+                post=post,
+                parent=rows.parent_from(m, "parent"),
+                trigger=rows.parent_from(m, "trigger"),
+                found_at=m["first_seen_at"],
+                reply_score=rows.reply_score_from(m, "rs", post),
+                account_score=rows.account_score_from(m, "acs", post.author),
+            )
+
+    def save_summary(
+        self, watch: str, day: date, markdown: str, data: Mapping[str, Any], *, replace: bool = False
+    ) -> bool:
+        """Store the summary of ``watch`` for ``day``, at most one per watch and day.
+
+        Returns ``False``, changing nothing, when that day already has one, unless ``replace``.
+        """
+        watch_id = self._watch_id(watch)
+        row = {
+            "watch_id": watch_id,
+            "day": day,
+            "markdown": markdown,
+            "data": dict(data),
+            "created_at": self._clock(),
+        }
+        with self._write() as conn:
+            if replace:
+                sql.upsert(conn, SUMMARIES, ("watch_id", "day"), [row])
+                return True
+            stmt = (
+                sql.insert(conn, SUMMARIES)
+                .values(row)
+                .on_conflict_do_nothing(index_elements=["watch_id", "day"])
+            )
+            return conn.execute(stmt.returning(SUMMARIES.c.day)).first() is not None
+
+    def summary(self, watch: str, day: date) -> Summary | None:
+        """The stored summary of ``watch`` for ``day``, if any."""
+        watch_id = self._existing_watch_id(watch)
+        if watch_id is None:
+            return None
+        query = select(SUMMARIES).where(SUMMARIES.c.watch_id == watch_id, SUMMARIES.c.day == day)
+        with self._read() as conn:
+            m = conn.execute(query).mappings().first()
+        return None if m is None else Summary(watch, m["day"], m["markdown"], m["data"], m["created_at"])
+
+    # ---- research -------------------------------------------------------------------------------
+
+    def export_posts(
+        self, *, watch: str | None = None, start: datetime | None = None, end: datetime | None = None
+    ) -> Iterator[str]:
+        """Stream the raw API JSON of stored posts, one compact document (a JSONL line without
+        its newline) each, oldest first; optionally only ``watch``'s, created in ``[start, end)``."""
+        query = select(POSTS.c.raw).where(POSTS.c.raw.is_not(None)).order_by(POSTS.c.created_at, POSTS.c.id)
+        if watch is not None:
+            watch_id = self._existing_watch_id(watch)
+            if watch_id is None:
+                return
+            query = query.where(
+                exists().where(WATCH_POSTS.c.post_id == POSTS.c.id, WATCH_POSTS.c.watch_id == watch_id)
+            )
+        if start is not None:
+            _require_aware(start=start)
+            query = query.where(POSTS.c.created_at >= start)
+        if end is not None:
+            _require_aware(end=end)
+            query = query.where(POSTS.c.created_at < end)
+        for m in self._stream(query):
+            yield m["raw"]
+
+    def post(self, key: PostKey) -> Post | None:
+        """One stored post with its author's latest snapshot and its raw JSON."""
+        p, a = POSTS.alias("p"), ACCOUNTS.alias("a")
+        query = (
+            select(*rows.post_columns(p, a), p.c.raw.label("p_raw"))
+            .select_from(p.join(a, a.c.id == p.c.account_id))
+            .where(*_is_key(p, _POST_KEY, rows.clean_key(key)))
+        )
+        with self._read() as conn:
+            m = conn.execute(query).mappings().first()
+        return None if m is None else rows.post_from(m)
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table, for ``botwatch db status`` and for tests."""
+        with self._read() as conn:
+            return {
+                name: conn.scalar(select(func.count()).select_from(table)) or 0
+                for name, table in Base.metadata.tables.items()
+            }
+
+    # ---- internals ------------------------------------------------------------------------------
+
+    def _read(self) -> AbstractContextManager[Connection]:
+        return db.transaction(self._engine)
+
+    def _write(self) -> AbstractContextManager[Connection]:
+        return db.transaction(self._engine, write=True)
+
+    def _stream(self, query: Select[Any]) -> Iterator[RowMapping]:
+        with self._read() as conn:
+            yield from conn.execute(query.execution_options(yield_per=1000)).mappings()
+
+    def _watch_id(self, name: str) -> int:
+        watch_id = self._lookup_watch(name, create=True)
+        assert watch_id is not None
+        return watch_id
+
+    def _existing_watch_id(self, name: str) -> int | None:
+        """``None`` for a watch never written to: reads do not create watches."""
+        return self._lookup_watch(name, create=False)
+
+    def _lookup_watch(self, name: str, *, create: bool) -> int | None:
+        """The id of a watch, created on first use in its own transaction so that the cache
+        never holds the id of a row that a failed transaction rolled back."""
+        if name in self._watch_ids:
+            return self._watch_ids[name]
+        query = select(WATCHES.c.id).where(WATCHES.c.name == name)
+        with db.transaction(self._engine, write=create) as conn:
+            watch_id = conn.scalar(query)
+            if watch_id is None and create:
+                new = sql.insert(conn, WATCHES).values(name=name, created_at=self._clock())
+                conn.execute(new.on_conflict_do_nothing(index_elements=["name"]))
+                watch_id = conn.scalar(query)
+        if watch_id is not None:
+            self._watch_ids[name] = watch_id
+        return watch_id
+
+
+def _unique_posts(posts: Iterable[Post]) -> dict[PostKey, Post]:
+    """One post per key, the last given winning (pages can repeat a post)."""
+    return {rows.clean_key(post.key): post for post in posts}
+
+
+def _is_key(table: Any, columns: Sequence[str], key: Sequence[str]) -> list[Any]:
+    return [table.c[column] == value for column, value in zip(columns, key, strict=True)]
+
+
+def _upsert_posts(conn: Connection, unique: Mapping[PostKey, Post], when: datetime) -> dict[PostKey, int]:
+    """Upsert posts and their authors; returns each post's row id by key.
+
+    A stored row is only overwritten by a fetch at least as recent, so an archive replayed later
+    cannot roll back an edited post or a newer profile; raw JSON is kept if a later fetch lacks it.
+    """
+    if not unique:
+        return {}
+    accounts = [rows.account_row(post.author, rows.fetched_at(post, when)) for post in unique.values()]
+    sql.upsert(conn, ACCOUNTS, _ACCOUNT_KEY, accounts, newer="seen_at", keep=("first_seen_at",))
+    account_ids = sql.ids_by_key(
+        conn, ACCOUNTS, ACCOUNTS.c.account_id, {rows.author_key(p.author) for p in unique.values()}
+    )
+    posts = [rows.post_row(post, account_ids[rows.author_key(post.author)], when) for post in unique.values()]
+    stmt = sql.insert(conn, POSTS)
+    changes = {
+        name: stmt.excluded[name] for name in posts[0] if name not in (*_POST_KEY, "created_at", "account_id")
+    }
+    changes["raw"] = func.coalesce(stmt.excluded.raw, POSTS.c.raw)
+    where = POSTS.c.fetched_at <= stmt.excluded.fetched_at
+    conn.execute(stmt.on_conflict_do_update(index_elements=list(_POST_KEY), set_=changes, where=where),
+                 sql.one_per_key(posts, _POST_KEY))  # fmt: skip
+    return sql.ids_by_key(conn, POSTS, POSTS.c.post_id, unique)
+
+
+def _require_aware(**times: datetime) -> None:
+    for name, value in times.items():
+        if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"{name} must be an aware datetime (UTC), got {value!r}")
