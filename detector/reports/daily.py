@@ -23,7 +23,11 @@ _MENTION = re.compile(r"(?<!\w)@[\w.@-]+")
 
 @dataclass(frozen=True, slots=True)
 class SummaryReply:
-    """One reply seen under a watched post that day, with its own and its account's verdict."""
+    """One reply seen under a watched post that day, with its own and its account's verdict.
+
+    ``reply_label`` is ``unscored`` when no model has scored it yet (it is then counted apart).
+    ``trigger_text`` is the watched post the reply was found under, where the keyword is.
+    """
 
     reply_id: str
     reply_url: str | None
@@ -40,6 +44,7 @@ class SummaryReply:
     parent_created_at: datetime | None = None
     parent_text: str = ""
     parent_acct: str | None = None
+    trigger_text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +100,7 @@ class DailySummary:
     flagged_account_reply_share: Share
     flagged_reply_share: Share
     top_accounts: tuple[FlaggedAccount, ...] = field(default=())
+    unscored: int = 0
 
 
 def wilson_interval(count: int, total: int, z: float = 1.959964) -> tuple[float, float]:
@@ -138,7 +144,7 @@ def _flagged_account(replies: list[SummaryReply], keywords: Sequence[str], sampl
     latencies = [lat for lat in map(_latency, replies) if lat is not None]
     templates = Counter(template_of(r.text) for r in replies if r.text)
     template, template_count = templates.most_common(1)[0] if templates else (None, 0)
-    triggers = Counter(k for k in (keyword_in(r.parent_text, keywords) for r in replies) if k)
+    triggers = Counter(k for k in (keyword_in(r.trigger_text or r.parent_text, keywords) for r in replies) if k)
     trigger, trigger_count = triggers.most_common(1)[0] if triggers else (None, 0)
     chosen = sorted(replies, key=lambda r: r.created_at)[:samples]
     return FlaggedAccount(
@@ -172,7 +178,11 @@ def summarise_day(
     """Summarise one watch's day. ``replies`` are that day's replies, each once."""
     by_account: dict[str, list[SummaryReply]] = defaultdict(list)
     reply_labels: Counter[str] = Counter()
+    unscored = 0
     for reply in replies:
+        if reply.reply_label not in LABELS:
+            unscored += 1
+            continue
         by_account[reply.account_id].append(reply)
         reply_labels[reply.reply_label] += 1
     total = sum(reply_labels.values())
@@ -198,4 +208,5 @@ def summarise_day(
         flagged_account_reply_share=share(flagged_account_replies, total),
         flagged_reply_share=share(reply_labels.get(FLAGGED, 0), total),
         top_accounts=tuple(flagged[:top]),
+        unscored=unscored,
     )

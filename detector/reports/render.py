@@ -93,6 +93,8 @@ def to_markdown(summary: DailySummary) -> str:
         f"Replies written by flagged accounts: {percent(summary.flagged_account_reply_share)}.",
         "",
     ]
+    if summary.unscored:
+        lines += [f"{summary.unscored} replies were not scored yet and are not counted above.", ""]
     if summary.top_accounts:
         lines += ["## Flagged accounts", ""]
         for rank, account in enumerate(summary.top_accounts, 1):
@@ -116,5 +118,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def to_json(summary: DailySummary) -> str:
-    return json.dumps(_plain(summary), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+def to_data(summary: DailySummary) -> dict[str, Any]:
+    """The summary as plain JSON-able data (what the store keeps and the .json file holds)."""
+    return _plain(summary)
+
+
+def to_json(data: DailySummary | dict[str, Any]) -> str:
+    plain = to_data(data) if isinstance(data, DailySummary) else data
+    return json.dumps(plain, ensure_ascii=False, indent=2, sort_keys=False) + "\n"

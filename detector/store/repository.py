@@ -456,6 +456,22 @@ class Store:
             m = conn.execute(query).mappings().first()
         return None if m is None else Summary(watch, m["day"], m["markdown"], m["data"], m["created_at"])
 
+    def last_summary_day(self, watch: str) -> date | None:
+        """The latest day ``watch`` has a summary for: where the daily job resumes after downtime."""
+        watch_id = self._existing_watch_id(watch)
+        if watch_id is None:
+            return None
+        with self._read() as conn:
+            return conn.scalar(select(func.max(SUMMARIES.c.day)).where(SUMMARIES.c.watch_id == watch_id))
+
+    def watch_started_at(self, watch: str) -> datetime | None:
+        """When botwatch first stored anything for ``watch``: no summaries are due before it."""
+        watch_id = self._existing_watch_id(watch)
+        if watch_id is None:
+            return None
+        with self._read() as conn:
+            return conn.scalar(select(WATCHES.c.created_at).where(WATCHES.c.id == watch_id))
+
     # ---- research -------------------------------------------------------------------------------
 
     def export_posts(
