@@ -376,7 +376,8 @@ class MastodonSource:
                 matches[post.id] = match
         log.info("source.page", instance=self.config.name, watch=watch.name, route=route.name, count=count,
                  matched=len(posts), checkpoint=checkpoint)
-        return Page(route.name, tuple(posts.values()), checkpoint, matches)
+        ordered = tuple(sorted(posts.values(), key=lambda p: id_order(p.id)))  # oldest first, like the pages
+        return Page(route.name, ordered, checkpoint, matches)
 
     def _normalise(self, status: Mapping[str, Any], provenance: Provenance) -> Post | None:
         """A status as a Post (a boost as the boosted post); one that cannot be read is logged
