@@ -124,6 +124,34 @@ def test_server_that_stays_down_is_a_source_error(wire, clock):
     assert wire.paths().count(TIMELINE) == 4
 
 
+def test_a_server_that_failed_is_left_alone_for_a_cooldown(wire, clock):
+    wire.on(TIMELINE, Reply(500, {}))
+    client = client_for(wire, clock)
+    with pytest.raises(SourceError):
+        public(client)
+    sent = len(wire.requests)
+    with pytest.raises(SourceError, match="not trying again before"):
+        public(client)  # another watch of the same server: fails fast, sends nothing
+    assert len(wire.requests) == sent
+    clock.now += 61
+    wire.on(TIMELINE, Reply(200, []))
+    assert public(client).data == []
+
+
+def test_backoff_holds_back_every_caller_of_the_server(wire, clock):
+    held = []
+
+    def sleep(seconds):
+        held.append(limiter.blocked_until - clock.now)  # what any other caller would see now
+        clock.sleep(seconds)
+
+    limiter = RateLimiter("social", clock=clock, sleep=sleep)
+    wire.on(TIMELINE, Reply(503, {}, {"Retry-After": "5"}), Reply(200, []))
+    client = MastodonClient(INSTANCE, session=session_with(wire), clock=clock, limiter=limiter)
+    public(client)
+    assert held == [5.0]
+
+
 def test_connection_reset_is_retried(wire, clock):
     wire.on(TIMELINE, Reply(error=requests.ConnectionError("Connection reset by peer")), Reply(200, []))
     assert public(client_for(wire, clock)).data == []
@@ -241,6 +269,13 @@ def test_refusals_name_the_status_and_never_the_token(wire, clock):
     assert "HTTP 401" in str(caught.value) and "environment variable X" in caught.value.hint
     assert TOKEN not in str(caught.value) and TOKEN not in repr(caught.value)
     assert TOKEN not in json.dumps(logs, default=str)
+
+
+def test_a_body_echoing_the_token_is_scrubbed(wire, clock):
+    wire.on(TIMELINE, Reply(200, ("x" * 190 + TOKEN + "<html>").encode()))  # the token straddles the cut
+    with pytest.raises(MalformedResponse) as caught:
+        public(client_for(wire, clock))
+    assert TOKEN[:8] not in str(caught.value)
 
 
 def test_token_is_sent_but_never_logged(wire, clock):

@@ -350,7 +350,8 @@ class MastodonSource:
 
     def _malformed(self, endpoint: str, reply: ApiResponse, expected: str) -> MalformedResponse:
         return MalformedResponse(
-            f"{self.config.name}: {endpoint}: {expected}, got {preview(json.dumps(reply.data)[:400])!r}",
+            f"{self.config.name}: {endpoint}: {expected}, got "
+            f"{preview(self.client.scrub(json.dumps(reply.data)))!r}",
             hint="the server answered JSON of another shape; the route is retried next poll",
         )
 

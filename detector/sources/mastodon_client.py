@@ -17,7 +17,9 @@ limit, and so that the JSON the server sent is kept exactly:
   typed objects are not faithful to the wire (dates become datetimes, unparseable values become
   ``None``, ``to_json`` rewrites timestamps), and the store keeps what the server said.
 - Network errors and 5xx answers are retried with jittered exponential backoff
-  (:class:`~detector.sources.backoff.RetryPolicy`), then raise :class:`SourceError`; a body that
+  (:class:`~detector.sources.backoff.RetryPolicy`) that holds back every caller of the server,
+  then raise :class:`SourceError` and leave the server alone for ``cooldown`` (60 s), so that
+  its other watches fail fast instead of spending their own retries; a body that
   is not JSON raises :class:`MalformedResponse` with a bounded preview, never the whole body
   (which Mastodon.py's own ``MastodonAPIError`` carries).
 
@@ -52,6 +54,7 @@ log = get_logger("detector.sources.mastodon")
 FALLBACK_VERSION = "4.0.0"  # every endpoint botwatch uses exists since 3.5; assumed when no probe answers
 PREVIEW_CHARS = 200
 MAX_REFUSALS = 3  # 429s waited out per request before giving up with RateLimited
+COOLDOWN = 60.0  # seconds a server that failed a request through all retries is left alone
 _RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 _VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
 
@@ -128,13 +131,14 @@ class MastodonClient:
         retry: RetryPolicy = RetryPolicy(),
         rng: random.Random | None = None,
         max_refusals: int = MAX_REFUSALS,
+        cooldown: float = COOLDOWN,
     ) -> None:
         self.instance = instance
         self.limiter = limiter or shared_limiter(instance, clock=clock, sleep=sleep)
         self.retry = retry
         self.max_refusals = max_refusals
+        self.cooldown = cooldown
         self._clock = clock
-        self._sleep = sleep
         self._rng = rng or random.Random()
         self._base = instance.url.rstrip("/")
         self._session = session or requests.Session()
@@ -166,7 +170,7 @@ class MastodonClient:
             try:
                 send()
             except MastodonVersionError as exc:
-                raise EndpointUnsupported(f"{self.instance.name}: {endpoint}: {self._scrub(str(exc))}") from None
+                raise EndpointUnsupported(f"{self.instance.name}: {endpoint}: {self.scrub(str(exc))}") from None
             except (MastodonError, requests.RequestException) as exc:
                 error = exc
             finally:
@@ -174,10 +178,10 @@ class MastodonClient:
             response = self._capture.responses[-1] if self._capture.responses else None
 
             if isinstance(error, (MastodonNetworkError, requests.RequestException)):
-                reason = self._scrub(str(error))
+                reason = self.scrub(str(error))
                 retry_hint = None
             elif response is None:
-                what = self._scrub(str(error)) if error else "no response"
+                what = self.scrub(str(error)) if error else "no response"
                 raise SourceError(f"{self.instance.name}: {endpoint}: {preview(what, 300)}")
             elif response.status_code == 429:
                 refusals += 1
@@ -200,6 +204,7 @@ class MastodonClient:
 
             failures += 1
             if failures >= self.retry.attempts:
+                self.limiter.suspend(self.cooldown, f"{endpoint} failed {failures} times")
                 raise SourceError(
                     f"{self.instance.name}: {endpoint} failed {failures} times; last: {preview(reason, 300)}",
                     hint="the server is down or unreachable; botwatch tries again at the next poll",
@@ -207,7 +212,7 @@ class MastodonClient:
             delay = self.retry.delay(failures, self._rng, hint=retry_hint)
             log.warning("source.retry", instance=self.instance.name, endpoint=endpoint, attempt=failures,
                         error=preview(reason, 300), delay=round(delay, 3))
-            self._sleep(delay)
+            self.limiter.defer(delay)  # the next acquire() waits it out, with every other caller
 
     def _parse(self, endpoint: str, response: requests.Response) -> ApiResponse:
         try:
@@ -216,7 +221,7 @@ class MastodonClient:
             raise MalformedResponse(
                 f"{self.instance.name}: {endpoint} answered {response.status_code} with a body that is not JSON "
                 f"({len(response.content)} bytes, {response.headers.get('Content-Type', 'no content type')}): "
-                f"{self._scrub(preview(response.content))!r}",
+                f"{preview(self.scrub(response.content.decode('utf-8', 'replace')))!r}",
                 hint="the server (or a proxy in front of it) sent something else; the route is retried next poll",
             ) from None
         return ApiResponse(data, response.status_code, dict(response.links))
@@ -227,7 +232,7 @@ class MastodonClient:
             why = body.get("error") if isinstance(body, dict) else None
         except ValueError:
             why = None
-        why = self._scrub(preview(str(why or response.reason or ""), PREVIEW_CHARS))
+        why = preview(self.scrub(str(why or response.reason or "")))
         hint = None
         if response.status_code == 401:
             hint = f"check the access token ({self.instance.token_source}); it needs the read scope"
@@ -246,7 +251,7 @@ class MastodonClient:
             self._capture.responses.append(response)
         return response
 
-    def _scrub(self, text: str) -> str:
+    def scrub(self, text: str) -> str:
         token = self.instance.token.reveal() if self.instance.token else ""
         return text.replace(token, "***") if token else text
 

@@ -15,6 +15,11 @@ is worth trying again:
 
 No caller waits more than ``max_wait`` (30 s) in all: a longer wait raises at once, so one
 watch's trouble never stalls the thread pool that runs the other watches.
+
+The limiter is also where a server's trouble is shared: a retry's backoff (:meth:`defer`) holds
+back every caller, not just the one that failed, and a server that failed a request through all
+its retries is left alone for ``cooldown`` (:meth:`suspend`): other watches of that server fail
+fast with :class:`SourceError` instead of each spending its own retries on it.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from email.utils import parsedate_to_datetime
 from typing import Callable, Mapping
 
 from detector.config import InstanceConfig
-from detector.errors import RateLimited
+from detector.errors import RateLimited, SourceError
 from detector.logs import get_logger
 
 Clock = Callable[[], float]
@@ -60,6 +65,10 @@ def parse_reset(value: str) -> float | None:
     except ValueError:
         return parse_http_date(value)
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="seconds")
 
 
 def _int(value: str | None) -> int | None:
@@ -97,6 +106,8 @@ class RateLimiter:
         self._next_slot = 0.0
         self._blocked_until = 0.0
         self._refusals = 0  # consecutive 429s, across all callers
+        self._down_until = 0.0
+        self._down_reason = ""
 
     @property
     def blocked_until(self) -> float:
@@ -115,21 +126,33 @@ class RateLimiter:
         while True:
             with self._lock:
                 now = self._clock()
+                if self._down_until > now:
+                    raise SourceError(
+                        f"{self.name}: {self._down_reason}; not trying again before {_iso(self._down_until)}",
+                        hint="the server is down or unreachable; botwatch tries again at the next poll",
+                    )
                 verdict, delay = self._turn_locked(now, self.max_wait - waited)
             if verdict == "refuse":
                 retry_at = now + delay
                 log.warning("source.rate_limited", instance=self.name, retry_at=retry_at, wait=round(delay, 3))
-                raise RateLimited(
-                    f"{self.name}: rate limited; retry after "
-                    f"{datetime.fromtimestamp(retry_at, timezone.utc).isoformat(timespec='seconds')}",
-                    retry_at=retry_at,
-                )
+                raise RateLimited(f"{self.name}: rate limited; retry after {_iso(retry_at)}", retry_at=retry_at)
             if delay > 0:
                 log.debug("source.pace", instance=self.name, wait=round(delay, 3))
                 self._sleep(delay)
                 waited += delay
             if verdict == "go":
                 return
+
+    def defer(self, seconds: float) -> None:
+        """Hold every caller back for ``seconds`` (a retry's backoff applies to the whole server)."""
+        with self._lock:
+            self._blocked_until = max(self._blocked_until, self._clock() + seconds)
+
+    def suspend(self, seconds: float, reason: str) -> None:
+        """Refuse every request for ``seconds``: ``reason`` (no secrets) says why, in the error."""
+        with self._lock:
+            self._down_until = max(self._down_until, self._clock() + seconds)
+            self._down_reason = reason
 
     def _turn_locked(self, now: float, allowance: float) -> tuple[str, float]:
         """``("go", d)``: sleep d, then send (a turn is reserved); ``("wait", d)``: sleep d, ask
