@@ -275,7 +275,7 @@ class MastodonSource:
         endpoint = "GET /api/v2/search"
         for _ in range(self.config.max_pages):
             try:
-                reply = self._get(endpoint, lambda api: api.search_v2(
+                reply = self._get(endpoint, lambda api, offset=offset: api.search_v2(
                     route.arg, resolve=False, result_type="statuses", min_id=floor, offset=offset or None,
                     limit=STATUS_LIMIT))
             except _RouteUnavailable as exc:
