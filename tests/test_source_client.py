@@ -18,7 +18,7 @@ from structlog.testing import capture_logs
 from detector.config import InstanceConfig, Secret
 from detector.errors import MalformedResponse, RateLimited, SourceError
 from detector.sources.backoff import RetryPolicy
-from detector.sources.mastodon_client import FALLBACK_VERSION, MastodonClient, RequestRefused
+from detector.sources.mastodon_client import FALLBACK_VERSION, MastodonClient, RawObject, RequestRefused
 from detector.sources.ratelimit import RateLimiter
 from tests.source_fakes import BASE, FakeClock, Reply, ScriptedAdapter, session_with, status
 
@@ -302,7 +302,20 @@ def test_mastodon_py_entities_are_not_faithful_json(wire, clock):
     sent = [status("110000000000000001")]
     sent[0]["created_at"] = "2023-11-14T22:13:20.901Z"
     wire.on(TIMELINE, Reply(200, sent))
-    client = client_for(wire, clock)
-    typed = client.api.timeline_public()
-    reserialised = json.loads(typed[0].to_json())["_mastopy_data"]
+    stock = Mastodon(api_base_url=BASE, session=session_with(wire), mastodon_version="4.3.0",
+                     version_check_mode="created")
+    reserialised = json.loads(stock.timeline_public()[0].to_json())["_mastopy_data"]
     assert reserialised["created_at"] != sent[0]["created_at"]
+
+
+def test_mastodon_py_casting_is_off(wire, clock):
+    """Its typed layer costs ~2 ms per status and is never read: the client turns it off."""
+    wire.on(TIMELINE, Reply(200, [status("1")], {"Link": f'<{BASE}{TIMELINE}?max_id=1>; rel="next"'}))
+    wire.on("/api/v1/statuses/1/context", Reply(200, {"ancestors": [], "descendants": []},
+                                                 {"Mastodon-Async-Refresh": 'id="x", retry=5'}))
+    client = client_for(wire, clock)
+    page = client.api.timeline_public()
+    assert type(page[0]) is dict and page[0]["created_at"] == "2023-11-14T22:13:20.000Z"  # plain JSON
+    assert page._pagination_next["max_id"] == 1  # pagination still works
+    assert type(client.api.status_context("1")) is RawObject  # an object can carry _async_refresh
+    assert client.call("GET /context", lambda api: api.status_context("1")).data["descendants"] == []

@@ -94,6 +94,12 @@ def test_429_without_hints_backs_off_exponentially(clock, limiter):
     assert limiter.blocked_until - clock.now == 2.0  # a success resets the streak
 
 
+def test_429_retry_after_outranks_the_budget_headers_beside_it(clock, limiter):
+    limiter.observe(429, {**budget(clock, 0, reset_in=250.0), "Retry-After": "4"})
+    limiter.acquire()  # waits 4 s, not until the window's end
+    assert clock.slept == [4.0]
+
+
 def test_429_falls_back_to_the_windows_reset(clock, limiter):
     limiter.observe(429, budget(clock, 0, reset_in=25.0))
     assert limiter.blocked_until == pytest.approx(clock.now + 25.0)

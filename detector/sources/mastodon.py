@@ -59,6 +59,8 @@ log = get_logger("detector.sources.mastodon")
 SOURCE = "mastodon-api"
 STATUS_LIMIT = 40  # the API's maximum page size for statuses
 NOTIFICATION_LIMIT = 80  # and for notifications (4.1+; older servers return fewer, which is fine)
+# A page shorter than asked for ends a route's walk for this poll. A server that caps pages
+# below these only slows the walk down (more polls to catch up); nothing is skipped.
 UNKNOWN_ACCOUNT_RETRY = 3600.0  # seconds before asking again for a brand account that was not found
 _ROUTE_GONE = {400, 403, 404, 410, 422, 501}  # answers that mean "not here", not "try again"
 
@@ -117,14 +119,18 @@ class MastodonSource:
         limiter: RateLimiter | None = None,
         retry: RetryPolicy = RetryPolicy(),
         rng: random.Random | None = None,
+        page_size: int = STATUS_LIMIT,
     ) -> None:
         self.config = instance
+        self.status_limit = page_size
+        self.notification_limit = min(2 * page_size, NOTIFICATION_LIMIT)
         self.instance = instance.host
         self.client = MastodonClient(
             instance, session=session, clock=clock, sleep=sleep, limiter=limiter, retry=retry, rng=rng
         )
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the caches below
+        self._lookup_lock = threading.Lock()  # one lookup at a time, so concurrent watches ask once
         self._account_ids: dict[str, tuple[str | None, float]] = {}
         self._me: str | None = None
         self._me_known = False
@@ -183,19 +189,19 @@ class MastodonSource:
         if route.kind == "hashtag":
             endpoint = f"GET /api/v1/timelines/tag/{route.arg}"
             fetch: Callable[[str], ApiResponse] = lambda cursor: self._get(
-                endpoint, lambda api: api.timeline_hashtag(route.arg, min_id=cursor, limit=STATUS_LIMIT))
+                endpoint, lambda api: api.timeline_hashtag(route.arg, min_id=cursor, limit=self.status_limit))
         elif route.kind == "public":
             endpoint = "GET /api/v1/timelines/public"
             fetch = lambda cursor: self._get(
-                endpoint, lambda api: api.timeline_public(min_id=cursor, limit=STATUS_LIMIT))
+                endpoint, lambda api: api.timeline_public(min_id=cursor, limit=self.status_limit))
         else:
             account_id = self._account_id(route.arg)
             endpoint = f"GET /api/v1/accounts/{account_id}/statuses"
             fetch = lambda cursor: self._get(
-                endpoint, lambda api: api.account_statuses(account_id, min_id=cursor, limit=STATUS_LIMIT,
+                endpoint, lambda api: api.account_statuses(account_id, min_id=cursor, limit=self.status_limit,
                                                            exclude_reblogs=True))
         start = checkpoint or snowflake_at(since)
-        yield from self._forward(route, start, fetch, STATUS_LIMIT, matcher, watch, endpoint)
+        yield from self._forward(route, start, fetch, self.status_limit, matcher, watch, endpoint)
 
     def _mentions(self, route: Route, checkpoint: str | None, since: datetime, matcher: WatchMatcher,
                   watch: WatchConfig) -> Iterator[Page]:
@@ -206,17 +212,17 @@ class MastodonSource:
 
         def fetch(cursor: str | None = None, *, max_id: str | None = None) -> ApiResponse:
             return self._get(endpoint, lambda api: api.notifications(
-                types=["mention"], min_id=cursor, max_id=max_id, limit=NOTIFICATION_LIMIT))
+                types=["mention"], min_id=cursor, max_id=max_id, limit=self.notification_limit))
 
         if checkpoint is None:
             # notification ids are not Snowflakes: find `since` by walking back from the newest
             checkpoint, backlog = self._notifications_since(fetch, since, endpoint, route, watch)
-            for chunk in _chunks(backlog, NOTIFICATION_LIMIT):
+            for chunk in _chunks(backlog, self.notification_limit):
                 yield self._page(route, chunk, max(map(_id, chunk), key=id_order), matcher, watch)
             if not backlog:
                 yield Page(route.name, (), checkpoint)
             return
-        yield from self._forward(route, checkpoint, fetch, NOTIFICATION_LIMIT, matcher, watch, endpoint)
+        yield from self._forward(route, checkpoint, fetch, self.notification_limit, matcher, watch, endpoint)
 
     def _notifications_since(self, fetch: Callable[..., ApiResponse], since: datetime, endpoint: str,
                              route: Route, watch: WatchConfig) -> tuple[str, list[dict[str, Any]]]:
@@ -233,7 +239,7 @@ class MastodonSource:
             newest_seen = newest_seen or max(map(_id, items), key=id_order)
             recent = [n for n in items if _created(n) is None or _created(n) >= since]
             backlog += recent
-            if len(recent) < len(items) or len(items) < NOTIFICATION_LIMIT:
+            if len(recent) < len(items) or len(items) < self.notification_limit:
                 break
             max_id = min(map(_id, items), key=id_order)
         else:
@@ -277,7 +283,7 @@ class MastodonSource:
             try:
                 reply = self._get(endpoint, lambda api, offset=offset: api.search_v2(
                     route.arg, resolve=False, result_type="statuses", min_id=floor, offset=offset or None,
-                    limit=STATUS_LIMIT))
+                    limit=self.status_limit))
             except _RouteUnavailable as exc:
                 self._search_unsupported = f"the server does not support statuses search ({exc})"
                 raise _RouteUnavailable(self._search_unsupported) from None
@@ -287,7 +293,7 @@ class MastodonSource:
             offset += len(statuses)
             fresh = [s for s in statuses if id_order(_id(s)) > id_order(floor)]
             top = max([_id(s) for s in fresh] + ([top] if top else []), key=id_order, default=None)
-            done = len(statuses) < STATUS_LIMIT
+            done = len(statuses) < self.status_limit
             checkpoint = (top or floor) if done else f"{floor}~{top or floor}~{offset}"
             yield self._page(route, fresh, checkpoint, matcher, watch)
             if done:
@@ -397,6 +403,10 @@ class MastodonSource:
 
     def _account_id(self, acct: str) -> str:
         """The id of a brand account on this server (``accounts/lookup``), cached."""
+        with self._lookup_lock:
+            return self._account_id_locked(acct)
+
+    def _account_id_locked(self, acct: str) -> str:
         with self._lock:
             known = self._account_ids.get(acct)
         if known and (known[0] is not None or self._clock() < known[1]):
@@ -420,6 +430,10 @@ class MastodonSource:
         """The acct of the token's account (``verify_credentials``), or None without a token."""
         if self.config.token is None:
             return None
+        with self._lookup_lock:
+            return self._token_account_locked()
+
+    def _token_account_locked(self) -> str | None:
         with self._lock:
             if self._me_known:
                 return self._me

@@ -188,10 +188,14 @@ class RateLimiter:
         remaining = _int(headers.get("X-RateLimit-Remaining"))
         reset = parse_reset(headers["X-RateLimit-Reset"]) if headers.get("X-RateLimit-Reset") else None
         reset_at = reset + skew if reset is not None else None
+        retry_after = self._retry_after(headers.get("Retry-After"), now, server_now) if status == 429 else None
         with self._lock:
             if limit is not None:
                 self._limit = limit
-            if reset_at is not None and remaining is not None:
+            if retry_after is not None:
+                # a 429 that says when to come back says more than the budget headers beside it
+                self._remaining = self._reset_at = None
+            elif reset_at is not None and remaining is not None:
                 same_window = self._reset_at is not None and abs(reset_at - self._reset_at) <= _WINDOW_TOLERANCE
                 if same_window and self._remaining is not None:
                     # responses of concurrent requests arrive out of order: the budget only shrinks
@@ -202,7 +206,7 @@ class RateLimiter:
                     self._next_slot = now
             if status == 429:
                 self._refusals += 1
-                until = self._retry_after(headers.get("Retry-After"), now, server_now)
+                until = retry_after
                 if until is None and reset_at is not None and reset_at > now:
                     until = reset_at
                 if until is None:
