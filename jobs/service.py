@@ -54,6 +54,40 @@ class Runtime:
     scoring_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def build_runtime(config: Config, *, create_db: bool = False, clock: Callable[[], datetime] = utcnow,
+                  sources: Mapping[str, Any] | None = None) -> Runtime:
+    """Open the store, load the model and make one source per instance: what every job shares.
+
+    ``create_db`` migrates the database to the current schema (the embedded SQLite default and
+    the demo); otherwise a schema this version does not know stops the start with a hint.
+    """
+    from detector.classifier.detector import Detector
+    from detector.classifier.verdicts import Thresholds
+    from detector.sources.mastodon import MastodonSource
+    from detector.store import Store
+
+    detector = Detector.load(config.model_path)
+    if config.scoring.bot_threshold is not None or config.scoring.suspect_threshold is not None:
+        detector.thresholds = Thresholds(
+            config.scoring.bot_threshold if config.scoring.bot_threshold is not None else detector.thresholds.bot,
+            config.scoring.suspect_threshold if config.scoring.suspect_threshold is not None else detector.thresholds.suspect,
+        )
+    store = Store.open(config.database_url, create=create_db or _new_sqlite(config.database_url.reveal()), clock=clock)
+    if sources is None:
+        sources = {name: MastodonSource(instance) for name, instance in config.instances.items()}
+    return Runtime(config=config, store=store, detector=detector, sources=sources, clock=clock)
+
+
+def _new_sqlite(url: str) -> bool:
+    """A SQLite file that does not exist yet: the zero-set-up default, created on first start."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and bool(parsed.database) and not Path(parsed.database).exists()
+
+
 def run_poll(watch: str) -> None:
     """Scheduler entry point for a watch's poll (a module-level name, as persistent stores need)."""
     _require_current().poll(watch)

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from detector import __version__
-from detector.cli import config_cmd
+from detector.cli import config_cmd, demo_cmd, report_cmd, service_cmd
 from detector.errors import BotwatchError
 
 
@@ -41,8 +41,8 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     ctx.obj = {"config_path": config_path}
 
 
-cli.add_command(config_cmd.init)
-cli.add_command(config_cmd.config)
+for command in (config_cmd.init, config_cmd.config, demo_cmd.demo, service_cmd.run, service_cmd.db, report_cmd.report):
+    cli.add_command(command)
 
 
 def main() -> None:

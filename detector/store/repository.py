@@ -296,6 +296,20 @@ class Store:
                 states.update({key_of[account_id]: state for account_id, state in conn.execute(query)})
             return states
 
+    def recent_activity(self, since: datetime, limit: int = 20_000) -> dict[AccountKey, dict[str, Any]]:
+        """Behaviour state of the accounts scored since ``since``, most recent first: what the
+        coordination index (several accounts, one script) is rebuilt from."""
+        _require_aware(since=since)
+        query = (
+            select(ACCOUNTS.c.platform, ACCOUNTS.c.instance, ACCOUNTS.c.account_id, ACTIVITY.c.state)
+            .select_from(ACTIVITY.join(ACCOUNTS, ACCOUNTS.c.id == ACTIVITY.c.account_id))
+            .where(ACTIVITY.c.updated_at >= since)
+            .order_by(ACTIVITY.c.updated_at.desc())
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return {(m["platform"], m["instance"], m["account_id"]): m["state"] for m in conn.execute(query).mappings()}
+
     def save_scores(
         self,
         model_version: str,

@@ -1,0 +1,131 @@
+"""Score the replies a poll stored: each reply, and each replying account, incrementally.
+
+Each account's behaviour state (latencies, targets, templates, ...) lives in the store between
+polls. A batch is observed and scored in memory, then its reply scores, account scores and the
+updated states are saved in ONE transaction: if saving fails, nothing was counted, and the same
+replies are still unscored next time, so no reply is ever counted twice in an account's state.
+
+The state belongs to the model version that built it; a new model starts the states afresh and
+rebuilds them from the stored replies, which are all unscored for it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Mapping
+
+from detector.classifier.verdicts import AccountVerdict, apply_override
+from detector.config import WatchConfig
+from detector.features.behaviour import AccountActivity
+from detector.features.coordination import CoordinationIndex
+from detector.records import Author
+from detector.store.records import AccountKey, AccountScore, Label, ReplyForScoring, ReplyScore
+
+BATCH = 500
+COORDINATION_WINDOW = timedelta(days=7)
+
+
+def account_key(author: Author) -> AccountKey:
+    return (author.platform, author.instance, author.id)
+
+
+def is_allowlisted(author: Author, accounts: Iterable[str]) -> bool:
+    """Whether ``author`` is one of ``accounts`` (``name`` for a local account, ``name@host``).
+
+    ``name@host`` also matches the local account ``name`` when botwatch reads from ``host``.
+    """
+    acct = author.acct.lower()
+    local = "@" not in acct
+    for entry in accounts:
+        if acct == entry:
+            return True
+        name, _, host = entry.partition("@")
+        if local and host and acct == name and author.instance.lower() in (host, host.split(":")[0]):
+            return True
+    return False
+
+
+def _load_activities(store, detector, keys: set[AccountKey]) -> dict[AccountKey, AccountActivity]:
+    stored = store.load_activity(keys)
+    activities = {}
+    for key in keys:
+        saved = stored.get(key)
+        fresh = saved is None or saved.get("model_version") != detector.version
+        activities[key] = detector.new_activity() if fresh else AccountActivity.from_json(saved["state"])
+    return activities
+
+
+def build_coordination(store, detector, now: datetime) -> CoordinationIndex:
+    """Templates of the accounts active in the last week, for "several accounts, one script"."""
+    index = CoordinationIndex()
+    for key, saved in store.recent_activity(now - COORDINATION_WINDOW).items():
+        if saved.get("model_version") == detector.version:
+            index.add_activity(key[2], AccountActivity.from_json(saved["state"]))
+    return index
+
+
+def _override(verdict: AccountVerdict, author: Author, watch: WatchConfig, labels: Mapping[AccountKey, Label]) -> AccountVerdict:
+    label = labels.get(account_key(author))
+    return apply_override(
+        verdict,
+        allowlisted=is_allowlisted(author, watch.allowlist + watch.brand_accounts),
+        user_label=label.label if label else None,
+        note=label.note if label else None,
+    )
+
+
+def _features(signals: Any) -> dict[str, Any]:
+    return {
+        "latency_s": signals.latency_s,
+        "latency_source": signals.latency_source,
+        "content_logodds": round(signals.content_logodds, 4),
+        "keyword": signals.keyword,
+        "links": signals.n_links,
+        "template": signals.template,
+    }
+
+
+def score_batch(runtime, watch: WatchConfig, batch: list[ReplyForScoring], *, now: datetime,
+                coordination: CoordinationIndex, labels: Mapping[AccountKey, Label]) -> None:
+    """Observe, score and save one batch (one transaction)."""
+    detector, store = runtime.detector, runtime.store
+    keywords = watch.keywords + watch.hashtags
+    keys = {account_key(r.post.author) for r in batch}
+    activities = _load_activities(store, detector, keys)
+    authors = {account_key(r.post.author): r.post.author for r in batch}
+    observed = [(r, detector.observe(activities[account_key(r.post.author)], r.post, r.parent, keywords)) for r in batch]
+    verdicts: dict[AccountKey, AccountVerdict] = {}
+    for key in keys:
+        coordination.add_activity(key[2], activities[key])
+    for key in keys:
+        verdict = detector.score_account(authors[key], activities[key], at=now, coordination=coordination)
+        verdicts[key] = _override(verdict, authors[key], watch, labels)
+    reply_scores = []
+    for reply, signals in observed:
+        verdict = detector.score_reply(signals, verdicts[account_key(reply.post.author)])
+        reply_scores.append(
+            ReplyScore(reply.post.key, verdict.score, verdict.label, now, tuple(verdict.reasons), _features(signals))
+        )
+    account_scores = [
+        AccountScore(key, v.score, v.label, now, tuple(v.reasons), dict(v.evidence), v.replies)
+        for key, v in verdicts.items()
+    ]
+    states = {key: {"model_version": detector.version, "state": activities[key].to_json()} for key in keys}
+    store.save_scores(detector.version, reply_scores, account_scores, states)
+
+
+def score_pending(runtime, watch: WatchConfig, *, now: datetime, progress=None) -> int:
+    """Score every stored reply of ``watch`` that this model version has not scored yet."""
+    store, detector = runtime.store, runtime.detector
+    total = 0
+    with runtime.scoring_lock:  # account states are read-modify-write: one scorer at a time
+        labels = store.labels()
+        coordination = build_coordination(store, detector, now)
+        while batch := store.unscored_replies(watch.name, detector.version, BATCH):
+            score_batch(runtime, watch, batch, now=now, coordination=coordination, labels=labels)
+            total += len(batch)
+            if progress is not None:
+                progress.scored(len(batch))
+            if runtime.stop.is_set():
+                break
+    return total
