@@ -98,7 +98,7 @@ def test_coordinated_group_replies_to_the_same_post_staggered(big: Community) ->
     by_parent: dict[str, list] = defaultdict(list)
     for reply in big.statuses:
         account = big.account(reply.account_id)
-        if account.kind == "coordinated" and reply.in_reply_to_id:
+        if account.kind == "coordinated" and reply.intent == "pitch":
             by_parent[(reply.in_reply_to_id, account.group)].append(reply)
     bursts = [sorted(r.created_ms for r in replies) for replies in by_parent.values() if len(replies) >= 2]
     assert len(bursts) > 20
@@ -110,7 +110,8 @@ def test_coordinated_group_replies_to_the_same_post_staggered(big: Community) ->
 def test_varied_replier_never_repeats_itself_and_templated_bots_do(big: Community) -> None:
     strip = re.compile(r"@\S+|https?://\S+")
     for account in big.accounts_of_kind("varied_replier"):
-        texts = [strip.sub("", s.text).strip() for s in big.statuses_of(account.id) if s.is_reply]
+        texts = [re.sub(r"\W+", " ", strip.sub("", s.text).lower()).strip()
+                 for s in big.statuses_of(account.id) if s.intent == "pitch"]
         assert len(texts) > 10 and len(set(texts)) == len(texts)
     for account in big.accounts_of_kind("keyword_replier"):
         texts = [strip.sub("", s.text).strip() for s in big.statuses_of(account.id) if s.is_reply]
@@ -142,7 +143,8 @@ def test_seed_artefacts_appear_in_link_promoter_and_praise_replies(big: Communit
 def test_scripted_replies_are_triggered_by_watched_keywords(big: Community) -> None:
     for reply in big.statuses:
         kind = _kind(big, reply)
-        if kind in ("keyword_replier", "slow_replier", "coordinated", "varied_replier", "competitor_smear") and reply.is_reply:
+        if kind in ("keyword_replier", "slow_replier", "coordinated", "varied_replier", "competitor_smear") \
+                and reply.intent == "pitch":
             parent = big.parent(reply)
             words = re.sub(r"@\S+|https?://\S+", " ", parent.text).lower()
             assert re.search(r"\b(vacuum|hoover)", words) or {t.lower() for t in parent.tags} & {"vacuum", "robotvacuum", "vacuumcleaner"}

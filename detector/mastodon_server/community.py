@@ -147,7 +147,8 @@ class SimParams:
     humans: int = 300
     power_users: int = 6
     news_sharers: int = 10
-    benign_bots: int = 2
+    benign_bots: int = 3  # cycles through: manual finder (summoned), alt-text reminder, recall notices
+    support_accounts_per_brand: int = 1
     keyword_repliers: int = 2
     slow_repliers: int = 2
     generic_praisers: int = 2
@@ -182,7 +183,37 @@ class SimParams:
     image_share: float = 0.12
     missing_alt_share: float = 0.5
     pushback_prob: float = 0.06  # a human answers a spam reply ("reported")
-    human_link_share: float = 0.3  # human product recommendations that carry a link
+    summon_prob: float = 0.08  # a product question or complaint where someone calls the manual bot
+    human_link_share: float = 0.35  # human product replies (recommend, warn, varied, advice) that carry a link
+    # What humans say under product posts, by what the post was: the same modes scripts use.
+    human_reply_mix: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: {
+        "product_question": {"recommend": 0.24, "deal": 0.04, "varied": 0.14, "warn": 0.12, "sympathy": 0.05,
+                             "question": 0.14, "advice": 0.04, "hook": 0.01, "praise": 0.03, "chat": 0.19},
+        "complaint": {"sympathy": 0.38, "warn": 0.15, "recommend": 0.12, "varied": 0.06, "question": 0.12,
+                      "chat": 0.13, "deal": 0.01, "advice": 0.02, "praise": 0.01},
+        "praise": {"chat": 0.33, "praise": 0.15, "recommend": 0.15, "varied": 0.1, "question": 0.15, "warn": 0.05,
+                   "sympathy": 0.05, "deal": 0.02},
+        "announcement": {"praise": 0.25, "question": 0.3, "sympathy": 0.2, "chat": 0.1, "recommend": 0.05, "warn": 0.1},
+        "news": {"chat": 0.4, "praise": 0.25, "sympathy": 0.15, "question": 0.1, "warn": 0.1},
+        "reply": {"chat": 0.55, "question": 0.15, "sympathy": 0.1, "recommend": 0.1, "praise": 0.05, "varied": 0.05},
+    })
+    enthusiast_mix: Mapping[str, float] = field(default_factory=lambda: {
+        "recommend": 0.33, "varied": 0.3, "advice": 0.1, "warn": 0.15, "deal": 0.05, "question": 0.07})
+    # What each script says (its templates are drawn once from these modes), and how often it links.
+    bot_reply_mix: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: {
+        "keyword_replier": {"hook": 0.35, "deal": 0.3, "recommend": 0.25, "varied": 0.1},
+        "slow_replier": {"recommend": 0.35, "varied": 0.25, "deal": 0.2, "hook": 0.1, "warn": 0.1},
+        "coordinated": {"hook": 0.3, "recommend": 0.3, "deal": 0.3, "varied": 0.1},
+        "competitor_smear": {"warn": 1.0},
+        "generic_praise": {"praise": 1.0},
+        "link_promoter": {"advice": 1.0},
+        "varied_replier": {"varied": 0.8, "recommend": 0.1, "warn": 0.1},
+    })
+    bot_link_share: Mapping[str, float] = field(default_factory=lambda: {
+        "keyword_replier": 0.95, "slow_replier": 0.85, "coordinated": 0.9, "competitor_smear": 0.4,
+        "generic_praise": 0.0, "link_promoter": 1.0, "varied_replier": 0.6})
+    bot_own_link_share: float = 0.7  # a script's links that go to its own shop (the rest: shared pools)
+    bot_chat_reply_prob: float = 0.004  # per everyday post: a script replies with small talk (engagement farming)
     indexable_share: float = 0.4
     human_default_avatar: float = 0.08
     human_empty_bio: float = 0.109  # cresci-2017 genuine
@@ -209,13 +240,12 @@ class SimParams:
     })
     daily_cap: Mapping[str, int] = field(default_factory=lambda: {
         "keyword_replier": 40, "slow_replier": 25, "generic_praise": 15, "link_promoter": 10, "competitor_smear": 20,
-        "coordinated": 20, "varied_replier": 30,
+        "coordinated": 20, "varied_replier": 30, "recall": 40,
     })
     templates_per_bot: Mapping[str, int] = field(default_factory=lambda: {
         "keyword_replier": 3, "slow_replier": 6, "generic_praise": 4, "link_promoter": 3, "competitor_smear": 4,
         "coordinated": 4,
     })
-    human_like_template_share: float = 0.4  # bot templates that are plain human recommendations
     same_target_cooldown_h: float = 12.0
     aged_bot_share: float = 0.35  # bots on old (bought or dormant) accounts with human-like profiles
     bot_default_avatar: float = 0.55
@@ -227,7 +257,8 @@ class SimParams:
     def training(cls, seed: int, **overrides: Any) -> "SimParams":
         """A community of about 50,000 statuses with many accounts of every kind, for training."""
         base = dict(
-            seed=seed, days=14.0, humans=600, power_users=20, news_sharers=30, benign_bots=6, keyword_repliers=10,
+            seed=seed, days=14.0, humans=600, power_users=20, news_sharers=30, benign_bots=9, support_accounts_per_brand=2,
+            keyword_repliers=10,
             slow_repliers=10, generic_praisers=10, link_promoters=10, competitor_smearers=10, coordinated_groups=3,
             varied_repliers=10,
         )
@@ -500,6 +531,7 @@ class _Actor:
     office_hours: bool = False
     alt_text_opt_in: bool = False
     enthusiast: bool = False
+    flavour: str = ""  # what a benign bot does: manual, alt_text, recall
     replies_per_day: dict[int, int] = field(default_factory=dict)
     last_target: dict[str, int] = field(default_factory=dict)
     used_texts: set[str] = field(default_factory=set)
@@ -661,32 +693,41 @@ class _Simulator:
                 offset=1,
             )
             self._add(official, Style(lowercase=0, typo=0, emoji=0.3, exclaim=0.4, hashtag=0.8), rate=2.0, brand=brand)
-            initials = tuple(f"{rng.choice(FIRST_NAMES)[0]}{rng.choice(LAST_NAMES)[0]}" for _ in range(rng.randrange(3, 7)))
-            support = self._account(
-                kind="brand_support", username=self._username(brand.support_handle), display_name=f"{brand.name} Support",
-                bio=f"We're here to help with your {brand.name}. Mon-Sun 8:00-20:00 CET. Signed ^initials.",
-                age_days=rng.uniform(900, 2400), followers=rng.uniform(800, 15000), following=rng.uniform(5, 200),
-                rate=15.0, domain=None, default_avatar=False, indexable=True,
-                fields=(("Main account", f"@{brand.handle}"),), application=("Zendesk", "https://www.zendesk.com"),
-                offset=1,
-            )
-            self._add(support, Style(lowercase=0, typo=0.002, emoji=0.05, exclaim=0.1), brand=brand, agents=initials)
+            for team in range(p.support_accounts_per_brand):  # e.g. a global and a regional support desk
+                region = ("", "_uk", "_us", "_eu", "_de")[team % 5]
+                initials = tuple(f"{rng.choice(FIRST_NAMES)[0]}{rng.choice(LAST_NAMES)[0]}" for _ in range(rng.randrange(3, 7)))
+                offset = (1, 0, -5, 1, 1)[team % 5]
+                support = self._account(
+                    kind="brand_support", username=self._username(brand.support_handle + region),
+                    display_name=f"{brand.name} Support{(' ' + region[1:].upper()) if region else ''}",
+                    bio=f"We're here to help with your {brand.name}. Every day 8:00-20:00. Replies signed ^initials.",
+                    age_days=rng.uniform(900, 2400), followers=rng.uniform(800, 15000), following=rng.uniform(5, 200),
+                    rate=15.0, domain=None, default_avatar=False, indexable=True,
+                    fields=(("Main account", f"@{brand.handle}"),), application=("Zendesk", "https://www.zendesk.com"),
+                    offset=offset,
+                )
+                self._add(support, Style(lowercase=0, typo=0.002, emoji=0.05, exclaim=0.1), brand=brand, agents=initials)
 
-        benign_templates = ("manual", "alt_text")
+        benign = {
+            "manual": ("manualbot", "Manual Finder 🤖",
+                       "I find the manual for your appliance. Mention me with a brand and model. Run by a human, code is open."),
+            "alt_text": ("alttext_reminder", "Alt Text Reminder",
+                         "I remind people who follow me when an image has no description. Unfollow to stop. Bot by a human."),
+            "recall": ("recallwatch", "Recall Watch ⚠️",
+                       "I reply with the official notice when someone mentions a product under a safety recall. Automated."),
+        }
         for i in range(p.benign_bots):
-            flavour = benign_templates[i % 2]
-            name = "manualbot" if flavour == "manual" else "alttext_reminder"
+            flavour = tuple(benign)[i % len(benign)]
+            name, display, bio = benign[flavour]
             account = self._account(
-                kind="benign_bot", username=self._username(name + ("" if i < 2 else str(i))),
-                display_name="Manual Finder 🤖" if flavour == "manual" else "Alt Text Reminder",
-                bio=("I find the manual for your appliance. Mention me with a brand and model. Run by a human, code is open."
-                     if flavour == "manual" else
-                     "I remind people who follow me when an image has no description. Unfollow to stop. Bot by a human."),
-                age_days=rng.uniform(300, 1500), followers=rng.uniform(200, 4000), following=rng.uniform(0, 20),
+                kind="benign_bot", username=self._username(name + ("" if i < len(benign) else str(i))), display_name=display,
+                bio=bio, age_days=rng.uniform(300, 1500), followers=rng.uniform(200, 4000), following=rng.uniform(0, 20),
                 rate=3.0, domain=self._domain(0.3), default_avatar=False, bot_flag=True, indexable=True,
                 fields=(("Source", "https://codeberg.org/botmaker/" + name),), application=(name, None),
             )
-            self._add(account, Style(lowercase=0, typo=0, emoji=0, exclaim=0), link_domain=flavour)
+            recalled = rng.choice(p.brands)
+            self._add(account, Style(lowercase=0, typo=0, emoji=0, exclaim=0), flavour=flavour, brand=recalled,
+                      link_domain=f"https://recalls.example/{slugify(recalled.name)}-{slugify(recalled.models[0])}")
 
         def bot(kind: str, group: str, *, display: str | None = None, username: str | None = None,
                 bio: str | None = None, created_ms: int | None = None, aged: bool | None = None) -> _Actor:
@@ -765,16 +806,13 @@ class _Simulator:
         self._befriend()
 
     def _pitch_template(self, brand: Brand, *, kind: str, target: Brand | None = None) -> str:
-        g, rng = self.grammar, self.rng
-        if kind == "generic_praise":
-            return g.generic_praise(rng)
-        if kind == "link_promoter":
-            return g.link_promo(rng, shop_name=f"{brand.name} Ventures LLC", link="{link}")
-        if kind == "competitor_smear":
-            return g.smear(rng, brand, target or rng.choice(self.p.brands)) + (" {link}" if rng.random() < 0.5 else "")
-        if rng.random() < self.p.human_like_template_share:
-            return g.human_like_template(rng, brand)
-        return g.pitch_template(rng, brand, with_link=rng.random() < 0.85)
+        """A script's frozen reply, with ``{name}`` and ``{link}`` left for each use."""
+        rng, p = self.rng, self.p
+        mix = p.bot_reply_mix[kind]
+        mode = rng.choices(list(mix), list(mix.values()))[0]
+        link = "{link}" if rng.random() < p.bot_link_share[kind] else None
+        return self.grammar.product_reply(rng, mode, brand, other=target, link=link, artefacts=kind == "link_promoter",
+                                          name="{name}", keyword=rng.choice(p.keywords) if p.keywords else None)
 
     def _befriend(self) -> None:
         """Each human gets a circle: people they reply to and who reply to them."""
@@ -796,6 +834,7 @@ class _Simulator:
         for i, actor in enumerate(self.actors):
             kinds.setdefault(actor.account.kind, []).append(i)
         self.scripted = [i for i, a in enumerate(self.actors) if a.account.kind in SCRIPTED_KINDS]
+        self.chatty = [i for i in self.scripted if self.actors[i].account.kind in ("slow_replier", "coordinated", "varied_replier")]
         self.enthusiasts = [i for i in kinds.get("power_user", []) if self.actors[i].enthusiast]
         self.supports = kinds.get("brand_support", [])
         self.benign = kinds.get("benign_bot", [])
@@ -959,7 +998,7 @@ class _Simulator:
         elif intent == "misc":
             text = g.product_misc(rng)
         elif intent == "recommendation":
-            link = g.human_link(rng, f"{brand.name} {brand.models[0]}") if rng.random() < 0.6 else None
+            link = g.product_link(rng, brand) if rng.random() < 0.6 else None
             text = "PSA: " + g.recommendation(rng, brand, link=link)
         elif intent == "news":
             return stylise(g.news_post(rng, plan.story), rng, replace(actor.style, typo=0))
@@ -1001,6 +1040,8 @@ class _Simulator:
         self._benign_bots(status, plan, author)
         if status.visibility == "public":
             self._scripts(status, plan, author)
+            if plan.parent is None and plan.topic != "product":
+                self._bot_small_talk(status, plan)
 
     def _reply_visibility(self) -> str:
         return "unlisted" if self.rng.random() < self.p.unlisted_reply_share else "public"
@@ -1056,31 +1097,28 @@ class _Simulator:
                    text=text, depth=depth, visibility=self._reply_visibility(), brand=plan.brand, story=plan.story)
 
     def _human_reply_text(self, actor: _Actor, status: SimStatus, plan: _Plan) -> str:
-        g, rng = self.grammar, self.rng
+        g, rng, p = self.grammar, self.rng, self.p
+        if plan.topic != "product" or plan.intent == "filler":
+            return stylise(g.everyday_reply(rng, plan.topic), rng, actor.style)
+        intent = plan.intent if plan.intent in p.human_reply_mix else (
+            "praise" if plan.intent in ("misc", "recommendation") else "reply")
+        mix = p.human_reply_mix[intent]
+        mode = rng.choices(list(mix), list(mix.values()))[0]
         brand = plan.brand or self._brand_for_post()
-        intent = plan.intent
-        if plan.topic != "product" or intent == "filler":
-            text = g.everyday_reply(rng, plan.topic)
-        elif intent == "product_question" or (intent == "reply" and rng.random() < 0.3):
-            if rng.random() < 0.7:
-                link = g.human_link(rng, f"{brand.name} {rng.choice(brand.models)}") if rng.random() < self.p.human_link_share else None
-                text = g.recommendation(rng, rng.choice(self.p.brands), link=link, deal=rng.random() < 0.05)
-            else:
-                text = g.complaint_reply(rng, brand)
-        elif intent == "complaint":
-            text = g.complaint_reply(rng, brand) if rng.random() < 0.7 else g.recommendation(rng, rng.choice(self.p.brands))
-        elif intent == "news" and plan.story is not None:
-            text = rng.choice(("Oof, checking mine now.", "Thanks for sharing, had no idea.", "Wow. Glad I didn't buy one.",
-                               "Mine is one of those!", "Great read, thanks.", "About time someone reported on this."))
-        elif intent == "announcement":
-            text = rng.choice((f"When is it coming to the UK?", "Does it work on thick carpet?", "Still waiting on my repair tbh.",
-                               "Looks great!", f"Can I get spare parts for the older {rng.choice(brand.models)}?",
-                               g.complaint_reply(rng, brand)))
-        else:
-            text = g.everyday_reply(rng, "pets") if rng.random() < 0.3 else rng.choice(
-                ("Ha, same.", "Thanks!", "Good to know.", "Makes sense.", "Appreciate it!", "Oh interesting, will look.",
-                 "Honestly yes.", "Noted!", "lol", "That's what I thought too."))
+        if mode in ("recommend", "deal", "varied") and rng.random() < 0.5:
+            brand = rng.choice(self.p.brands)  # people recommend what they own, not what was asked about
+        link = None
+        if mode in ("recommend", "varied", "warn", "advice") and rng.random() < p.human_link_share or mode == "deal" and rng.random() < 0.6:
+            link = g.product_link(rng, brand)
+        keyword = self._keyword_in(status)
+        text = g.product_reply(rng, mode, brand, other=plan.brand, link=link, keyword=keyword)
         return stylise(text, rng, actor.style)
+
+    def _keyword_in(self, status: SimStatus) -> str | None:
+        if self.keyword_re is None:
+            return None
+        match = self.keyword_re.search(_HANDLES_AND_LINKS.sub(" ", status.text))
+        return match.group(1).lower() if match else None
 
     def _enthusiasts(self, status: SimStatus, plan: _Plan, author: _Actor) -> None:
         """Product-obsessed power users: fast, link-carrying recommendations, but only while awake."""
@@ -1095,8 +1133,11 @@ class _Simulator:
             if hour < 7.5 or hour > 23.5:
                 continue
             brand = rng.choice(self.p.brands)
-            link = f"{actor.link_domain}/{slugify(brand.name + ' ' + rng.choice(brand.models))}" if rng.random() < 0.5 else None
-            text = stylise(self.grammar.recommendation(rng, brand, link=link), rng, actor.style)
+            mix = self.p.enthusiast_mix
+            mode = rng.choices(list(mix), list(mix.values()))[0]
+            link = self.grammar.product_link(rng, brand, own=actor.link_domain, own_share=0.6) if rng.random() < 0.5 else None
+            text = self.grammar.product_reply(rng, mode, brand, other=plan.brand, link=link, keyword=self._keyword_in(status))
+            text = stylise(text, rng, actor.style)
             delay = self.p.power_user_delay.sample(rng)
             self._push(status.created_ms + int(delay * 1000), index, "reply", topic="product", parent=status, text=text,
                        depth=1, brand=plan.brand)
@@ -1105,16 +1146,20 @@ class _Simulator:
         if plan.intent not in ("complaint", "product_question", "reply", "announcement") or plan.topic != "product":
             return
         text_lower = status.text.lower()
-        for index in self.supports:
+        answered: set[str] = set()
+        for index in self.rng.sample(self.supports, len(self.supports)):
             actor = self.actors[index]
-            if actor.brand is None:
+            if actor.brand is None or actor.brand.name in answered:
                 continue
             brand = actor.brand
             mentioned = f"@{brand.handle}" in text_lower or f"@{brand.support_handle}" in text_lower
             if not mentioned and (brand.name.lower() not in text_lower or plan.intent not in ("complaint",)):
                 continue
-            if self.by_id.get(status.in_reply_to_account_id or "") == index:
-                continue
+            replied_to = self.by_id.get(status.in_reply_to_account_id or "")
+            if replied_to is not None and self.actors[replied_to].account.kind == "brand_support" \
+                    and self.actors[replied_to].brand is brand:
+                continue  # a customer answering the desk: the follow-up logic handles it
+            answered.add(brand.name)
             if self.rng.random() > (0.95 if mentioned else 0.8):
                 continue
             ms = self._support_time(actor, status.created_ms + int(self.p.support_delay.sample(self.rng) * 1000))
@@ -1162,33 +1207,53 @@ class _Simulator:
                    text=stylise(follow, rng, support.style), depth=plan.depth + 1, brand=plan.brand, trigger="followup")
 
     def _benign_bots(self, status: SimStatus, plan: _Plan, author: _Actor) -> None:
+        """Declared bots doing a job people asked for: fast, templated, and not spam."""
         rng = self.rng
+        lowered = status.text.lower()
         for index in self.benign:
             actor = self.actors[index]
-            if actor.link_domain == "manual":
-                if f"@{actor.account.acct.lower()}" not in status.text.lower():
+            if actor.flavour == "manual":
+                if f"@{actor.account.acct.lower()}" not in lowered:
                     continue
-                brand = next((b for b in self.p.brands if b.name.lower() in status.text.lower()), rng.choice(self.p.brands))
-                model = next((m for m in brand.models if m.lower() in status.text.lower()), brand.models[0])
+                brand = next((b for b in self.p.brands if b.name.lower() in lowered), rng.choice(self.p.brands))
+                model = next((m for m in brand.models if m.lower() in lowered), brand.models[0])
                 url = f"https://manuals.example/{slugify(brand.name)}/{slugify(model)}.pdf"
                 text = rng.choice((f"Here's the manual for the {brand.name} {model}: {url}",
                                    f"Found it! {brand.name} {model} manual (PDF): {url}",
                                    f"{brand.name} {model} user manual: {url} (I'm a bot, beep)"))
-            elif actor.link_domain == "alt_text":
+                trigger = "mention"
+            elif actor.flavour == "alt_text":
                 if not status.media or status.media[0][1] is not None or not author.alt_text_opt_in:
                     continue
                 text = rng.choice(("Hi! Your image has no description. Adding alt text helps blind and low-vision people. "
                                    "(I'm a bot; unfollow me to stop these.)",
                                    "Friendly reminder: the image in this post has no alt text. You can edit the post to add "
                                    "one. (automated message)"))
+                trigger = "alt_text"
+            elif actor.flavour == "recall":
+                brand = actor.brand
+                if brand is None or plan.topic != "product" or brand.name.lower() not in lowered:
+                    continue
+                if not self._can_reply(actor, status.account_id, status.created_ms, "recall"):
+                    continue
+                self._book(actor, status.account_id, status.created_ms)
+                model = brand.models[0]
+                text = rng.choice((
+                    f"Heads up: some {brand.name} {model} batteries are under a safety recall. Check your serial number: "
+                    f"{actor.link_domain} (automated notice)",
+                    f"⚠️ Safety recall: {brand.name} {model} (battery packs). Official notice and free replacement: "
+                    f"{actor.link_domain} - I'm a bot.",
+                ))
+                trigger = brand.name.lower()
             else:
                 continue
             delay = self.p.benign_bot_delay.sample(rng)
             self._push(status.created_ms + int(delay * 1000), index, "benign", topic=plan.topic, parent=status, text=text,
-                       depth=plan.depth + 1, trigger="mention" if actor.link_domain == "manual" else "alt_text")
-        if plan.parent is None and plan.topic == "product" and plan.intent == "complaint" and rng.random() < 0.04:
-            manual = next((i for i in self.benign if self.actors[i].link_domain == "manual"), None)
-            if manual is not None:  # someone summons the manual bot under a complaint
+                       depth=plan.depth + 1, trigger=trigger)
+        if plan.parent is None and plan.topic == "product" and plan.intent in ("complaint", "product_question") \
+                and rng.random() < self.p.summon_prob:
+            manual = next((i for i in self.benign if self.actors[i].flavour == "manual"), None)
+            if manual is not None:  # someone summons the manual bot under the post
                 summoner = self._pick_replier(author, plan)
                 if summoner is not None:
                     brand = plan.brand or self._brand_for_post()
@@ -1277,39 +1342,58 @@ class _Simulator:
             ms += int(p.coordinated_stagger.sample(rng) * 1000)
 
     def _bot_link(self, actor: _Actor) -> str:
-        rng = self.rng
-        base = actor.link_domain
-        if base.endswith("bit.ly"):
-            return f"{base}/{''.join(rng.choice('abcdefghjkmnpqrstuvwxyz23456789') for _ in range(7))}"
-        path = rng.choice(("", "/deals", f"/{slugify(actor.brand.name if actor.brand else 'vacuum')}", "/shop", "/best-vacuum"))
-        query = f"?utm_source=mastodon&utm_campaign={rng.randrange(100, 999)}" if rng.random() < 0.4 else ""
-        return f"{base}{path}{query}"
+        brand = actor.brand or self.watched
+        if actor.link_domain.endswith("bit.ly"):
+            own = f"{actor.link_domain}/{''.join(self.rng.choice('abcdefghjkmnpqrstuvwxyz23456789') for _ in range(7))}"
+            return own if self.rng.random() < self.p.bot_own_link_share else self.grammar.product_link(self.rng, brand)
+        return self.grammar.product_link(self.rng, brand, own=actor.link_domain, own_share=self.p.bot_own_link_share,
+                                         tracking=0.35)
 
     def _bot_text(self, actor: _Actor, status: SimStatus, trigger: str | None) -> str:
-        rng = self.rng
+        rng, p = self.rng, self.p
         kind = actor.account.kind
         target = self.actors[self.by_id[status.account_id]].account
         first = target.display_name.split(" ")[0] if target.display_name[:1].isalpha() else ""
         if kind == "varied_replier":
+            keyword = trigger.lstrip("#") if trigger and trigger.lstrip("#") in p.keywords else None
+            mix = p.bot_reply_mix[kind]
             for _ in range(20):  # every reply worded differently
-                link = self._bot_link(actor) if rng.random() < 0.6 else None
-                keyword = trigger.lstrip("#") if trigger and trigger.lstrip("#") in self.p.keywords else None
-                text = varied_pitch(rng, self.grammar, actor.brand or self.watched, link, keyword)
+                mode = rng.choices(list(mix), list(mix.values()))[0]
+                link = self._bot_link(actor) if rng.random() < p.bot_link_share[kind] else None
+                text = self.grammar.product_reply(rng, mode, actor.brand or self.watched, other=actor.target, link=link,
+                                                  keyword=keyword, name=first)
                 text = stylise(text, rng, actor.style)
-                key = re.sub(r"https?://\S+", "", text)
+                key = re.sub(r"\W+", " ", re.sub(r"https?://\S+", "", text).lower()).strip()
                 if key not in actor.used_texts:
                     actor.used_texts.add(key)
                     return text
             return text
         template = rng.choice(actor.templates)
         text = template.replace("{name}", first or "there").replace("{link}", self._bot_link(actor))
-        text = re.sub(r"[ \t]{2,}", " ", text) if kind != "link_promoter" else text
-        if kind in ("keyword_replier", "coordinated") and rng.random() < 0.2:
-            text += f" #{rng.choice(('deal', 'vacuum', 'cleaning', 'sale'))}"
         if kind == "link_promoter":
             return text
+        text = re.sub(r"[ \t]{2,}", " ", text)
+        if kind in ("keyword_replier", "coordinated") and rng.random() < 0.2:
+            text += f" #{rng.choice(('deal', 'vacuum', 'cleaning', 'sale'))}"
         light = replace(actor.style, lowercase=0.0, typo=actor.style.typo / 2)
         return stylise(text, rng, light) if kind != "generic_praise" else text
+
+    def _bot_small_talk(self, status: SimStatus, plan: _Plan) -> None:
+        """Scripts that farm engagement drop human-sounding small talk under unrelated posts."""
+        rng, p = self.rng, self.p
+        for index in self.chatty:
+            if rng.random() >= p.bot_chat_reply_prob:
+                continue
+            actor = self.actors[index]
+            kind = actor.account.kind
+            delay = {"slow_replier": p.slow_delay, "coordinated": p.coordinated_first_delay,
+                     "varied_replier": p.varied_delay}[kind].sample(rng)
+            ms = status.created_ms + int(delay * 1000)
+            if not self._can_reply(actor, status.account_id, ms, kind):
+                continue
+            self._book(actor, status.account_id, ms)
+            text = stylise(self.grammar.everyday_reply(rng, plan.topic), rng, actor.style)
+            self._push(ms, index, "small_talk", topic=plan.topic, parent=status, text=text, depth=plan.depth + 1)
 
     def _maybe_pushback(self, status: SimStatus, plan: _Plan) -> None:
         if plan.parent is None or self.rng.random() >= self.p.pushback_prob:
