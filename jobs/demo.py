@@ -19,6 +19,7 @@ from typing import Protocol
 
 from detector.config import Config, load_config
 from detector.errors import BotwatchError
+from detector.sources import MastodonSource
 from detector.mastodon_server import HARD_NEGATIVE_KINDS, SCRIPTED_KINDS, MastodonTestServer, SimParams, simulate
 from jobs.poll import PollResult, poll_watch
 from jobs.service import Runtime, build_runtime
@@ -140,7 +141,9 @@ def run_demo(state_dir: Path, *, seed: int = 1, progress: DemoProgress | None = 
         def clock() -> datetime:
             return datetime.fromtimestamp(server.clock(), timezone.utc)
 
-        runtime = build_runtime(config, create_db=True, clock=clock)
+        # The source paces requests on the server's (simulated) clock, as it would on a real server's.
+        sources = {INSTANCE: MastodonSource(config.instances[INSTANCE], clock=server.clock)}
+        runtime = build_runtime(config, create_db=True, clock=clock, sources=sources)
         result = DemoResult(state_dir, config_path, None, "")
         try:
             watch = config.watches[WATCH]
