@@ -165,6 +165,17 @@ class SimParams:
     hashtags: tuple[str, ...] = ("vacuum", "robotvacuum", "vacuumcleaner")
     news_stories_per_week: float = 2.5
 
+    # profiles (quantile tables measured from the cresci data unless marked as design choices)
+    human_age_days: Quantiles = GENUINE_AGE_DAYS
+    human_followers: Quantiles = GENUINE_FOLLOWERS
+    human_following: Quantiles = GENUINE_FOLLOWING
+    campaign_bot_age_days: Quantiles = CAMPAIGN_AGE_DAYS
+    campaign_bot_followers: Quantiles = FAKE_FOLLOWERS
+    campaign_bot_following: Quantiles = FAKE_FOLLOWING
+    aged_bot_age_days: Quantiles = SPAMBOT_AGE_DAYS
+    aged_bot_followers: Quantiles = SPAMBOT_FOLLOWERS
+    aged_bot_following: Quantiles = SPAMBOT_FOLLOWING
+
     # humans
     human_rate: Quantiles = HUMAN_STATUSES_PER_DAY
     power_rate: Quantiles = POWER_STATUSES_PER_DAY
@@ -247,6 +258,10 @@ class SimParams:
         "coordinated": 4,
     })
     same_target_cooldown_h: float = 12.0
+    bot_activity_sigma: float = 0.9  # per-script log-normal spread of reach and cap: some scripts post a handful
+    bot_late_start_share: float = 0.2  # scripts whose account is created during the window
+    bot_stop_share: float = 0.3  # scripts that go quiet during the window
+    bot_stop_after_days_median: float = 2.0
     aged_bot_share: float = 0.35  # bots on old (bought or dormant) accounts with human-like profiles
     bot_default_avatar: float = 0.55
     office_hours_bot_share: float = 0.4  # slow repliers / coordinated groups run only in office hours
@@ -532,6 +547,9 @@ class _Actor:
     alt_text_opt_in: bool = False
     enthusiast: bool = False
     flavour: str = ""  # what a benign bot does: manual, alt_text, recall
+    activity: float = 1.0  # a script's own multiplier on its kind's reach and daily cap
+    active_from_ms: int = 0  # a script acts only inside [active_from_ms, active_until_ms)
+    active_until_ms: int = 2**62
     replies_per_day: dict[int, int] = field(default_factory=dict)
     last_target: dict[str, int] = field(default_factory=dict)
     used_texts: set[str] = field(default_factory=set)
@@ -658,11 +676,11 @@ class _Simulator:
 
         def human(kind: str, rate_dist: Quantiles, followers_boost: float = 1.0) -> _Actor:
             display, username = self._human_name()
-            age = GENUINE_AGE_DAYS.sample(rng) if kind != "power_user" else max(GENUINE_AGE_DAYS.sample(rng), 400)
+            age = p.human_age_days.sample(rng) if kind != "power_user" else max(p.human_age_days.sample(rng), 400)
             rate = rate_dist.sample(rng)
             account = self._account(
                 kind=kind, username=username, display_name=display, bio=self._human_bio(), age_days=age,
-                followers=GENUINE_FOLLOWERS.sample(rng) * followers_boost, following=GENUINE_FOLLOWING.sample(rng),
+                followers=p.human_followers.sample(rng) * followers_boost, following=p.human_following.sample(rng),
                 rate=rate, domain=self._domain(p.remote_share), default_avatar=rng.random() < p.human_default_avatar,
                 application=rng.choice(human_apps),
             )
@@ -735,9 +753,11 @@ class _Simulator:
             if display is None:
                 display, username = self._human_name()
             if aged:
-                age, followers, following = SPAMBOT_AGE_DAYS.sample(rng), SPAMBOT_FOLLOWERS.sample(rng), SPAMBOT_FOLLOWING.sample(rng)
+                age, followers, following = (p.aged_bot_age_days.sample(rng), p.aged_bot_followers.sample(rng),
+                                             p.aged_bot_following.sample(rng))
             else:
-                age, followers, following = CAMPAIGN_AGE_DAYS.sample(rng), FAKE_FOLLOWERS.sample(rng), FAKE_FOLLOWING.sample(rng)
+                age, followers, following = (p.campaign_bot_age_days.sample(rng), p.campaign_bot_followers.sample(rng),
+                                             p.campaign_bot_following.sample(rng))
             if bio is None:
                 bio = "" if rng.random() < p.bot_empty_bio else " ".join(rng.sample(BIO_PARTS, rng.randrange(1, 3)))
             scripted_app = rng.random() < 0.5
@@ -751,7 +771,19 @@ class _Simulator:
             )
             brand = rng.choice(p.brands)
             actor = self._add(account, Style.random(rng), brand=brand,
-                              office_hours=kind in ("slow_replier", "coordinated") and rng.random() < p.office_hours_bot_share)
+                              office_hours=kind in ("slow_replier", "coordinated") and rng.random() < p.office_hours_bot_share,
+                              activity=min(max(math.exp(rng.gauss(0.0, p.bot_activity_sigma)), 0.05), 2.0))
+            if created_ms is None and rng.random() < p.bot_late_start_share:
+                # a fresh account that starts mid-window: created then, active from then
+                born = self.start_ms + rng.randrange(max(1, int(p.days * DAY_MS * 0.8)))
+                account = replace(account, id=self._snowflake(born), created_ms=born, prior_statuses=0,
+                                  prior_last_status_ms=None, followers=min(account.followers, 15))
+                self.by_id[account.id] = self.by_id.pop(actor.account.id)
+                actor.account = account
+                actor.active_from_ms = born + int(rng.uniform(0.2, 6) * HOUR_MS)
+            if rng.random() < p.bot_stop_share:  # throttled, abandoned or banned: goes quiet
+                actor.active_until_ms = max(actor.active_from_ms, self.start_ms) + int(
+                    rng.lognormvariate(math.log(p.bot_stop_after_days_median * DAY_MS), 0.8))
             shop = slugify(display).replace("-", "") or "deals"
             actor.link_domain = rng.choice((f"https://{shop}.shop", f"https://www.{shop}.example", f"https://{shop}.store",
                                             f"https://bit.ly", f"https://{slugify(brand.name)}-outlet.example"))
@@ -776,7 +808,7 @@ class _Simulator:
             actor = bot("competitor_smear", f"smear{i}")
             actor.target = rng.choice([b for b in p.brands if b is not actor.brand])
         for g in range(p.coordinated_groups):
-            created = self.start_ms - int(CAMPAIGN_AGE_DAYS.sample(rng) * DAY_MS)
+            created = self.start_ms - int(p.campaign_bot_age_days.sample(rng) * DAY_MS)
             brand = rng.choice(p.brands)
             domain = f"https://{slugify(brand.name)}-{rng.choice(('bargains', 'club', 'finds'))}.example"
             shared = [self._pitch_template(brand, kind="coordinated") for _ in range(p.templates_per_bot["coordinated"])]
@@ -895,9 +927,9 @@ class _Simulator:
                     ms = self.start_ms + day * DAY_MS + rng.randrange(8 * HOUR_MS, 19 * HOUR_MS) - HOUR_MS
                     self._push(ms, index, "announcement", topic="product", brand=actor.brand)
             elif kind in SCRIPTED_KINDS and kind in ("varied_replier", "coordinated", "slow_replier", "link_promoter"):
-                for _ in range(self._poisson(p.filler_posts_per_day * p.days)):
-                    self._push(self.start_ms + rng.randrange(int(p.days * DAY_MS)), index, "filler",
-                               topic=rng.choice(EVERYDAY_TOPICS))
+                begin, end = max(self.start_ms, actor.active_from_ms), min(self.end_ms, actor.active_until_ms)
+                for _ in range(self._poisson(p.filler_posts_per_day * max(0, end - begin) / DAY_MS)):
+                    self._push(begin + rng.randrange(max(1, end - begin)), index, "filler", topic=rng.choice(EVERYDAY_TOPICS))
         self._plan_news()
 
     def _brand_for_post(self) -> Brand:
@@ -1273,8 +1305,10 @@ class _Simulator:
         return None
 
     def _can_reply(self, actor: _Actor, target_id: str, ms: int, kind: str) -> bool:
+        if not actor.active_from_ms <= ms < actor.active_until_ms:
+            return False
         day = (ms - self.start_ms) // DAY_MS
-        if actor.replies_per_day.get(day, 0) >= self.p.daily_cap[kind]:
+        if actor.replies_per_day.get(day, 0) >= max(1, round(self.p.daily_cap[kind] * actor.activity)):
             return False
         last = actor.last_target.get(target_id)
         return last is None or ms - last >= self.p.same_target_cooldown_h * HOUR_MS
@@ -1312,10 +1346,10 @@ class _Simulator:
                 if actor.account.group in campaigns_fired:
                     continue
                 campaigns_fired.add(actor.account.group or "")
-                if rng.random() < p.reach[kind]:
+                if rng.random() < min(1.0, p.reach[kind] * actor.activity):
                     self._coordinated(actor.account.group or "", status, plan, trigger)
                 continue
-            if rng.random() >= p.reach[kind] * (1.0 if trigger else 0.5):
+            if rng.random() >= min(1.0, p.reach[kind] * actor.activity) * (1.0 if trigger else 0.5):
                 continue
             delay = {"keyword_replier": p.keyword_delay, "slow_replier": p.slow_delay, "generic_praise": p.praise_delay,
                      "link_promoter": p.promoter_delay, "competitor_smear": p.smear_delay,

@@ -541,11 +541,11 @@ class _Handler(BaseHTTPRequestHandler):
                 return 200, E.credential_account_entity(account, note_source=owner.bio), ""
             if parts[3] == "lookup" and len(parts) == 4:
                 found = app.community.lookup(self._param("acct") or "")
-                if found is None:
+                if found is None or found.created_ms > app.now_ms():
                     raise _HTTPError(404, _NOT_FOUND)
                 return 200, app.community.account_json(found, at_ms=app.now_ms()), ""
             account = app.community.account(parts[3])
-            if account is None:
+            if account is None or account.created_ms > app.now_ms():  # not registered yet
                 raise _HTTPError(404, _NOT_FOUND)
             if len(parts) == 4:
                 return 200, app.community.account_json(account, at_ms=app.now_ms()), ""
@@ -692,7 +692,8 @@ class _Handler(BaseHTTPRequestHandler):
         hashtags: list[dict[str, Any]] = []
         if kind in (None, "", "accounts"):
             needle = q.lstrip("@").lower()
-            found = [a for a in c.accounts if a.acct.lower().startswith(needle) or a.display_name.lower().startswith(needle)]
+            found = [a for a in c.accounts if a.created_ms <= now_ms
+                     and (a.acct.lower().startswith(needle) or a.display_name.lower().startswith(needle))]
             accounts = [c.account_json(a, at_ms=now_ms) for a in found[offset: offset + limit]]
         if kind in (None, "", "hashtags"):
             needle = q.lstrip("#").lower()
