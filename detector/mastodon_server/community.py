@@ -28,12 +28,12 @@ from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from detector.mastodon_server import entities as E
 from detector.mastodon_server.text import (
     BIO_PARTS, DEFAULT_BRANDS, EVERYDAY_TOPICS, FIRST_NAMES, LAST_NAMES, NICK_WORDS, Brand, Grammar, NewsStory, Style,
-    cap, fill_url, slugify, stylise, varied_pitch,
+    cap, slugify, stylise,
 )
 
 SCRIPTED_KINDS = (
@@ -786,7 +786,7 @@ class _Simulator:
                     rng.lognormvariate(math.log(p.bot_stop_after_days_median * DAY_MS), 0.8))
             shop = slugify(display).replace("-", "") or "deals"
             actor.link_domain = rng.choice((f"https://{shop}.shop", f"https://www.{shop}.example", f"https://{shop}.store",
-                                            f"https://bit.ly", f"https://{slugify(brand.name)}-outlet.example"))
+                                            "https://bit.ly", f"https://{slugify(brand.name)}-outlet.example"))
             return actor
 
         for i in range(p.keyword_repliers):
