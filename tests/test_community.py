@@ -44,9 +44,10 @@ def test_same_seed_same_community_and_other_seed_differs() -> None:
 
 def test_every_kind_is_present_with_replies(demo: Community) -> None:
     summary = demo.summary()["kinds"]
-    for kind in SCRIPTED_KINDS + HARD_NEGATIVE_KINDS + ("human", "brand"):
+    for kind in SCRIPTED_KINDS + HARD_NEGATIVE_KINDS + ("human",):
         assert summary[kind]["accounts"] > 0, kind
         assert summary[kind]["replies"] > 0, kind
+    assert summary["brand"]["statuses"] > 0
     assert 1500 <= len(demo.statuses) <= 5000
 
 

@@ -195,6 +195,7 @@ class SimParams:
     missing_alt_share: float = 0.5
     pushback_prob: float = 0.06  # a human answers a spam reply ("reported")
     summon_prob: float = 0.08  # a product question or complaint where someone calls the manual bot
+    news_reply_prob: float = 0.12  # per news sharer: answers a question about a brand in the news with the link
     human_link_share: float = 0.35  # human product replies (recommend, warn, varied, advice) that carry a link
     # What humans say under product posts, by what the post was: the same modes scripts use.
     human_reply_mix: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: {
@@ -588,6 +589,7 @@ class _Simulator:
         self.seq = 0
         self.statuses: list[SimStatus] = []
         self.stories: list[NewsStory] = []
+        self.story_times: list[tuple[int, NewsStory]] = []
         words = sorted({k.lower() for k in params.keywords}, key=len, reverse=True)
         self.keyword_re = re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")", re.IGNORECASE) if words else None
         self.watched_tags = {t.lower() for t in params.hashtags}
@@ -869,6 +871,7 @@ class _Simulator:
         self.chatty = [i for i in self.scripted if self.actors[i].account.kind in ("slow_replier", "coordinated", "varied_replier")]
         self.enthusiasts = [i for i in kinds.get("power_user", []) if self.actors[i].enthusiast]
         self.supports = kinds.get("brand_support", [])
+        self.news_sharers = kinds.get("news_sharer", [])
         self.benign = kinds.get("benign_bot", [])
         self.groups: dict[str, list[int]] = {}
         for i in kinds.get("coordinated", []):
@@ -946,6 +949,7 @@ class _Simulator:
             story = self.grammar.make_news(rng, self._brand_for_post())
             self.stories.append(story)
             t0 = self.start_ms + rng.randrange(int(p.days * DAY_MS * 0.7))
+            self.story_times.append((t0, story))
             posters = [i for i in sharers if rng.random() < 0.85] + [i for i in others if rng.random() < 0.04]
             for i in posters:
                 self._push(t0 + int(rng.lognormvariate(math.log(2 * HOUR_MS), 1.0)), i, "news", topic="product", story=story)
@@ -1067,6 +1071,7 @@ class _Simulator:
             self._customer_answers(status, plan)
             return
         self._human_replies(status, plan, author)
+        self._news_replies(status, plan, author)
         self._support_followup(status, plan, author)
         self._support_answers(status, plan, author)
         self._benign_bots(status, plan, author)
@@ -1106,6 +1111,24 @@ class _Simulator:
         chance = p.answer_back_prob * (p.answer_back_decay ** (plan.depth - 1))
         if rng.random() < chance:
             self._schedule_human_reply(parent_author, status, plan, depth=plan.depth + 1)
+
+    def _news_replies(self, status: SimStatus, plan: _Plan, author: _Actor) -> None:
+        """People who read the news answer questions about that brand with the same link."""
+        if plan.parent is not None or plan.topic != "product" or plan.intent not in ("product_question", "complaint"):
+            return
+        brand = plan.brand.name if plan.brand else None
+        stories = [story for t0, story in self.story_times if t0 < status.created_ms and story.brand == brand]
+        if not stories:
+            return
+        story = stories[-1]
+        for index in self.news_sharers:
+            actor = self.actors[index]
+            if actor is author or self.rng.random() >= self.p.news_reply_prob:
+                continue
+            text = stylise(self.grammar.news_reply(self.rng, story), self.rng, actor.style)
+            delay = self.p.human_delay.sample(self.rng)
+            self._push(status.created_ms + int(delay * 1000), index, "reply", topic="product", parent=status, text=text,
+                       depth=1, brand=plan.brand, story=story)
 
     def _pick_replier(self, author: _Actor, plan: _Plan) -> int | None:
         rng = self.rng
