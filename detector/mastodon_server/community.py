@@ -386,8 +386,9 @@ class Community:
             display_name=account.display_name, note_html=E.render_content(account.bio, host=home) if account.bio else "",
             created_ms=account.created_ms, bot=account.bot_flag, discoverable=account.discoverable,
             indexable=account.indexable,
-            avatar=None if account.default_avatar else
-            f"https://{self.host}/system/accounts/avatars/{account.id[:3]}/{account.id[3:6]}/original/{account.id}.png",
+            avatar=None if account.default_avatar else  # remote avatars are served from the local media cache
+            f"https://{self.host}/system/{'cache/' if account.domain else ''}accounts/avatars/"
+            f"{account.id[:3]}/{account.id[3:6]}/{account.id[6:9]}/original/{account.id[-6:]}.png",
             followers_count=account.followers, following_count=account.following,
             statuses_count=account.prior_statuses + posted, last_status_ms=last, fields=fields,
         )

@@ -526,8 +526,9 @@ class Simulator:
     def _card_title(url: str) -> str:
         """A preview card title: the page slug in words, or the site's name."""
         parts = urlsplit(url)
-        words = re.sub(r"[-_]+", " ", parts.path.rstrip("/").rsplit("/", 1)[-1]).strip()
-        return cap(words) if len(words) > 6 and not words.isdigit() else (parts.hostname or url)
+        slug = parts.path.rstrip("/").rsplit("/", 1)[-1]
+        words = re.sub(r"[-_]+", " ", slug).strip()
+        return cap(words) if ("-" in slug or "_" in slug) and len(words) > 6 else (parts.hostname or url)
 
     # -- what each kind says
     def _compose(self, actor: _Actor, plan: _Plan) -> str:
