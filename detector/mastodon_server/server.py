@@ -26,6 +26,7 @@ import re
 import socket
 import struct
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -143,7 +144,7 @@ class MastodonTestServer:
     ``clock``: a :class:`SimClock` (default: one set to the end of the community's window, so
     everything is visible) or any callable returning POSIX seconds (then :meth:`advance` is not
     available). ``page_size`` is the default ``limit``; Mastodon allows up to twice that.
-    ``instance_trailing_slash_404`` makes ``/api/v1/instance/`` and ``/api/v2/instance/`` 404, as
+    ``requests`` keeps the last ``request_log_limit`` requests. ``instance_trailing_slash_404`` makes ``/api/v1/instance/`` and ``/api/v2/instance/`` 404, as
     some servers do, which sends Mastodon.py 2.3.3's version check into endless recursion.
     """
 
@@ -162,6 +163,7 @@ class MastodonTestServer:
         retry_after_header: bool = False,
         timelines_require_auth: bool = False,
         test_api: bool = True,
+        request_log_limit: int = 100_000,
     ) -> None:
         self.community = community
         self.clock: Callable[[], float] = clock if clock is not None else SimClock(community.end_ms / 1000)
@@ -175,7 +177,7 @@ class MastodonTestServer:
         self.test_api = test_api
         self.faults = FaultRegistry()
         self.ratelimit = RateLimiter(rate_limit, rate_window, self.clock)
-        self.requests: list[RequestRecord] = []
+        self.requests: deque[RequestRecord] = deque(maxlen=request_log_limit)  # the newest, for long runs
         self._requests_lock = threading.Lock()
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
