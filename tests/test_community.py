@@ -110,10 +110,13 @@ def test_coordinated_group_replies_to_the_same_post_staggered(big: Community) ->
 
 def test_varied_replier_never_repeats_itself_and_templated_bots_do(big: Community) -> None:
     strip = re.compile(r"@\S+|https?://\S+")
+    counts = []
     for account in big.accounts_of_kind("varied_replier"):
         texts = [re.sub(r"\W+", " ", strip.sub("", s.text).lower()).strip()
                  for s in big.statuses_of(account.id) if s.intent == "pitch"]
-        assert len(texts) > 10 and len(set(texts)) == len(texts)
+        assert len(set(texts)) == len(texts)
+        counts.append(len(texts))
+    assert max(counts) > 30
     for account in big.accounts_of_kind("keyword_replier"):
         texts = [strip.sub("", s.text).strip() for s in big.statuses_of(account.id) if s.is_reply]
         top = Counter(texts).most_common(1)[0][1]
