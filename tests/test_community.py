@@ -248,3 +248,19 @@ def test_params_window_and_presets() -> None:
     community = simulate(params)
     assert all(community.start_ms <= s.created_ms < community.end_ms for s in community.statuses)
     assert SimParams.training(3).seed == 3 and SimParams.training(3).keyword_repliers >= 10
+
+
+def test_same_seed_same_bytes_across_processes_with_different_hash_seeds() -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = ("import hashlib, json; from detector.mastodon_server.community import simulate, SimParams; "
+              "c = simulate(SimParams(seed=9, days=0.5, humans=80)); "
+              "print(hashlib.sha256(json.dumps(list(c.statuses_json())).encode()).hexdigest())")
+    digests = {
+        subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": str(h)}, check=True,
+                       capture_output=True, text=True).stdout
+        for h in (1, 2)
+    }
+    assert len(digests) == 1
