@@ -6,7 +6,15 @@ botwatch poller, the README demo and the tests. See ``docs/simulation.md``.
 """
 
 from detector.mastodon_server.community import (
-    ALL_KINDS, HARD_NEGATIVE_KINDS, SCRIPTED_KINDS, Community, Delay, Quantiles, SimAccount, SimParams, SimStatus,
+    ALL_KINDS,
+    HARD_NEGATIVE_KINDS,
+    SCRIPTED_KINDS,
+    Community,
+    Delay,
+    Quantiles,
+    SimAccount,
+    SimParams,
+    SimStatus,
     simulate,
 )
 from detector.mastodon_server.faults import FAULT_KINDS, Fault, FaultRegistry

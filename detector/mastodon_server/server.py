@@ -26,8 +26,9 @@ import re
 import socket
 import struct
 import threading
+from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -143,7 +144,7 @@ class MastodonTestServer:
     ``clock``: a :class:`SimClock` (default: one set to the end of the community's window, so
     everything is visible) or any callable returning POSIX seconds (then :meth:`advance` is not
     available). ``page_size`` is the default ``limit``; Mastodon allows up to twice that.
-    ``instance_trailing_slash_404`` makes ``/api/v1/instance/`` and ``/api/v2/instance/`` 404, as
+    ``requests`` keeps the last ``request_log_limit`` requests. ``instance_trailing_slash_404`` makes ``/api/v1/instance/`` and ``/api/v2/instance/`` 404, as
     some servers do, which sends Mastodon.py 2.3.3's version check into endless recursion.
     """
 
@@ -162,6 +163,7 @@ class MastodonTestServer:
         retry_after_header: bool = False,
         timelines_require_auth: bool = False,
         test_api: bool = True,
+        request_log_limit: int = 100_000,
     ) -> None:
         self.community = community
         self.clock: Callable[[], float] = clock if clock is not None else SimClock(community.end_ms / 1000)
@@ -175,7 +177,7 @@ class MastodonTestServer:
         self.test_api = test_api
         self.faults = FaultRegistry()
         self.ratelimit = RateLimiter(rate_limit, rate_window, self.clock)
-        self.requests: list[RequestRecord] = []
+        self.requests: deque[RequestRecord] = deque(maxlen=request_log_limit)  # the newest, for long runs
         self._requests_lock = threading.Lock()
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
@@ -541,11 +543,11 @@ class _Handler(BaseHTTPRequestHandler):
                 return 200, E.credential_account_entity(account, note_source=owner.bio), ""
             if parts[3] == "lookup" and len(parts) == 4:
                 found = app.community.lookup(self._param("acct") or "")
-                if found is None:
+                if found is None or found.created_ms > app.now_ms():
                     raise _HTTPError(404, _NOT_FOUND)
                 return 200, app.community.account_json(found, at_ms=app.now_ms()), ""
             account = app.community.account(parts[3])
-            if account is None:
+            if account is None or account.created_ms > app.now_ms():  # not registered yet
                 raise _HTTPError(404, _NOT_FOUND)
             if len(parts) == 4:
                 return 200, app.community.account_json(account, at_ms=app.now_ms()), ""
@@ -692,7 +694,8 @@ class _Handler(BaseHTTPRequestHandler):
         hashtags: list[dict[str, Any]] = []
         if kind in (None, "", "accounts"):
             needle = q.lstrip("@").lower()
-            found = [a for a in c.accounts if a.acct.lower().startswith(needle) or a.display_name.lower().startswith(needle)]
+            found = [a for a in c.accounts if a.created_ms <= now_ms
+                     and (a.acct.lower().startswith(needle) or a.display_name.lower().startswith(needle))]
             accounts = [c.account_json(a, at_ms=now_ms) for a in found[offset: offset + limit]]
         if kind in (None, "", "hashtags"):
             needle = q.lstrip("#").lower()

@@ -358,6 +358,7 @@ LINK_PROMO_MIDDLES = (
     "Experts agree that a good {noun} should last for years with the right care.",
     "{shop_name} offers honest reviews and the best prices on every major brand.",
 )
+ADVICE_GUIDES = ("Rtings", "the floorcare forum", "Wirecutter", "the r/VacuumCleaners wiki", "iFixit", "Which?")
 LINK_PROMO_TOPICS = ("home cleaning", "floor care", "vacuum buying", "allergy-free living", "smart cleaning")
 LINK_PROMO_VERBS = ("clean", "shop", "live", "care for their homes")
 
@@ -440,7 +441,7 @@ class Style:
 # A word of 4+ letters that is not part of a mention, hashtag or link.
 _TYPO_WORD = re.compile(r"(?<![@#/\w.:=&?-])[A-Za-z]{4,}(?![\w/:.@]\w)")
 _FIRST_STOP = re.compile(r"\.(\s|$)")
-_CAPITALISED = re.compile(r"(^|\s)([A-Z][a-z']*)")
+_CAPITALISED = re.compile(r"(^|\s)([A-Z][a-z']*)(?![A-Za-z])")  # "Hello" -> "hello", "LLC" stays
 
 
 def _typo(word: str, rng: random.Random) -> str:
@@ -607,9 +608,9 @@ class Grammar:
         if mode == "praise":
             text = self.generic_praise(rng)
             return f"{text} {link}" if link else text
-        if mode == "advice":
-            return self.link_promo(rng, f"{brand.name} Ventures LLC", link or self.product_link(rng, brand),
-                                   artefacts=artefacts)
+        if mode == "advice":  # scripts promote a "guide" business; people point at a review site
+            guide = f"{brand.name} Ventures LLC" if artefacts else rng.choice(ADVICE_GUIDES)
+            return self.link_promo(rng, guide, link or self.product_link(rng, brand), artefacts=artefacts)
         if mode == "varied":
             return varied_pitch(rng, self, brand, link, keyword)
         if mode == "question":
