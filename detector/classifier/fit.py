@@ -17,9 +17,9 @@ from scipy import sparse
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
-from detector.classifier.text_model import DENSE_FEATURES, TextModel, dense_vector, sparse_keys
+from detector.classifier.text_model import TextModel, dense_vector, sparse_keys
 from detector.classifier.trees import TreeEnsemble
-from detector.features.text import fold, text_signals, tokens
+from detector.features.text import TextSignals, fold, text_signals, tokens
 
 TEXT_C = 4.0  # inverse L2 strength of the content model
 TEXT_MIN_DF = 2  # a feature must occur in this many training texts
@@ -31,12 +31,16 @@ class TextDoc:
     """A text prepared for the content model: folded tokens and structural signals."""
 
     words: list[str]
-    dense: list[float]
+    signals: TextSignals
+
+    @property
+    def dense(self) -> list[float]:
+        return dense_vector(self.signals)
 
     @classmethod
     def of(cls, text: str) -> "TextDoc":
         folded = fold(text)
-        return cls(tokens(folded), dense_vector(text_signals(text, folded=folded)))
+        return cls(tokens(folded), text_signals(text, folded=folded))
 
 
 def fit_text_model(docs: Sequence[TextDoc], labels: Sequence[int], weights: Sequence[float] | None = None) -> TextModel:
@@ -55,8 +59,10 @@ def fit_text_model(docs: Sequence[TextDoc], labels: Sequence[int], weights: Sequ
             vals.append(c / norm)
     X_sparse = sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), len(vocab)))
     dense = np.array([d.dense for d in docs], dtype=float)
-    mean = dense.mean(axis=0)
-    scale = dense.std(axis=0)
+    # Max-abs scaling, not standardising: a rare binary feature (a shortener in 1% of texts)
+    # standardised would reach 50 and make the problem ill-conditioned.
+    mean = np.zeros(dense.shape[1])
+    scale = np.abs(dense).max(axis=0)
     scale[scale < 1e-9] = 1.0
     X = sparse.hstack([X_sparse, sparse.csr_matrix((dense - mean) / scale)]).tocsr()
     model = LogisticRegression(C=TEXT_C, max_iter=5000, solver="liblinear", random_state=0)

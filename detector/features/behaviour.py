@@ -14,6 +14,8 @@ pass over an archive. It is bounded: histograms, sketches and capped lists, neve
 from __future__ import annotations
 
 import math
+import re
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
@@ -54,16 +56,16 @@ def issues_snowflakes(post: Post) -> bool:
     return ms is not None and abs(ms - to_ms(post.created_at)) <= _SNOWFLAKE_TOLERANCE_MS
 
 
-def reply_latency(reply: Post, parent: ParentInfo | None) -> tuple[float | None, str | None]:
+def reply_latency(reply: Post, parent_ms: int | None) -> tuple[float | None, str | None]:
     """Seconds from the parent post to the reply, and where the parent's time came from.
 
-    The parent's own timestamp when known; else its Snowflake id (``"snowflake"``), if the
-    reply's server issues Snowflakes and the decoded time is not after the reply. Negative
-    differences within clock skew count as 0.
+    The parent's own timestamp (``parent_ms``) when known; else its Snowflake id
+    (``"snowflake"``), if the reply's server issues Snowflakes and the decoded time is not after
+    the reply. Negative differences within clock skew count as 0.
     """
     reply_ms = to_ms(reply.created_at)
-    if parent is not None and parent.created_at is not None:
-        return max(reply_ms - to_ms(parent.created_at), 0) / 1000.0, "parent"
+    if parent_ms is not None:
+        return max(reply_ms - parent_ms, 0) / 1000.0, "parent"
     parent_ms = snowflake_ms(reply.parent_id)
     if parent_ms is None or not issues_snowflakes(reply) or parent_ms > reply_ms + _SNOWFLAKE_TOLERANCE_MS:
         return None, None
@@ -108,6 +110,36 @@ def share_below(hist: Sequence[int], seconds: int) -> float | None:
 
 
 # --- one reply -------------------------------------------------------------------------------
+
+PARENT_TERMS = 12
+_MENTIONED = re.compile(r"(?<![\w@])@([\w.\-]+)")
+
+
+@dataclass(frozen=True, slots=True)
+class ParentSummary:
+    """What scoring needs of a parent post, small enough to keep for many posts at once.
+
+    ``terms`` are its topic words (hashtags first, then the longest words, at most
+    :data:`PARENT_TERMS`, interned); ``handles`` the lower-case handles it mentions, which tell an
+    answer to someone who asked from an intrusion.
+    """
+
+    id: str
+    created_ms: int | None
+    author_id: str | None
+    keyword: str | None
+    terms: tuple[str, ...]
+    handles: tuple[str, ...]
+
+
+def summarise_parent(parent: ParentInfo, folded: str, keyword: str | None, terms: Iterable[str]) -> ParentSummary:
+    """A :class:`ParentSummary` from a parent, its folded text, the keyword it mentions and its topic words."""
+    ranked = tuple(
+        sys.intern(t) for t in dict.fromkeys([*parent.hashtags, *sorted(terms, key=lambda t: (-len(t), t))])
+    )[:PARENT_TERMS]
+    handles = tuple(dict.fromkeys(m.split("@", 1)[0].lower() for m in _MENTIONED.findall(parent.text)))
+    created = None if parent.created_at is None else to_ms(parent.created_at)
+    return ParentSummary(parent.id, created, parent.author_id, keyword, ranked, handles)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +227,7 @@ class AccountActivity:
 
     replies: int = 0
     self_replies: int = 0
+    watched: int = 0  # replies observed with watched keywords (else the trigger share is unknown)
     first_ms: int | None = None
     last_ms: int | None = None
     latency_hist: list[int] = field(default_factory=lambda: [0] * _N_BINS)
@@ -225,12 +258,17 @@ class AccountActivity:
     samples: list[str] = field(default_factory=list)
     fastest: list[tuple[float, str]] = field(default_factory=list)
 
-    def add(self, s: ReplySignals) -> int:
-        """Fold one reply in; returns how many replies (this one included) share its template."""
+    def add(self, s: ReplySignals, *, watched: bool = False) -> int:
+        """Fold one reply in; returns how many replies (this one included) share its template.
+
+        ``watched``: the reply was observed with watched keywords, so a parent not mentioning
+        one counts as "not triggered" rather than "unknown".
+        """
         if s.self_reply:
             self.self_replies += 1
             return 0
         self.replies += 1
+        self.watched += watched
         self._add_time(s.created_ms)
         if s.parent_author_id is not None:
             self.targets.add(s.parent_author_id)
@@ -325,7 +363,7 @@ class AccountActivity:
     def to_json(self) -> dict[str, Any]:
         return {
             "v": STATE_VERSION,
-            "replies": self.replies, "self_replies": self.self_replies, "first_ms": self.first_ms,
+            "replies": self.replies, "self_replies": self.self_replies, "watched": self.watched, "first_ms": self.first_ms,
             "last_ms": self.last_ms, "latency_hist": self.latency_hist,
             "triggered_latency_hist": self.triggered_latency_hist, "snowflake_latencies": self.snowflake_latencies,
             "targets": self.targets.to_json(), "triggered_targets": self.triggered_targets.to_json(),
@@ -358,7 +396,7 @@ class AccountActivity:
             activity = cls(
                 templates=templates, gap_n=int(gap_n), gap_mean=float(gap_mean), gap_m2=float(gap_m2), fastest=fastest
             )
-            for key in ("replies", "self_replies", "snowflake_latencies", "with_parent_text", "triggered",
+            for key in ("replies", "self_replies", "watched", "snowflake_latencies", "with_parent_text", "triggered",
                         "solicited", "content_positive", "with_link", "shortened", "bare_links", "with_cta", "praise"):  # fmt: skip
                 setattr(activity, key, _int(data[key]))
             for key in ("first_ms", "last_ms"):
@@ -379,7 +417,7 @@ class AccountActivity:
 
     def merge(self, other: "AccountActivity") -> None:
         """Fold in another state of the same account (e.g. built from another archive)."""
-        for key in ("replies", "self_replies", "snowflake_latencies", "with_parent_text", "triggered", "solicited",
+        for key in ("replies", "self_replies", "watched", "snowflake_latencies", "with_parent_text", "triggered", "solicited",
                     "content_positive", "with_link", "shortened", "bare_links", "with_cta", "praise",
                     "echo_sum", "content_sum"):  # fmt: skip
             setattr(self, key, getattr(self, key) + getattr(other, key))
@@ -453,11 +491,11 @@ def _ratio(num: float, den: float) -> float:
     return num / den if den else NAN
 
 
-def behaviour_vector(activity: AccountActivity, *, keywords_watched: bool, coordinated_accounts: int = 0) -> list[float]:
+def behaviour_vector(activity: AccountActivity, *, coordinated_accounts: int = 0) -> list[float]:
     """The account model's behaviour inputs, in :data:`BEHAVIOUR_FEATURES` order (NaN = unknown).
 
-    ``keywords_watched`` says whether replies were observed with watched keywords: without them
-    the trigger share is unknown and topic concentration stands in for it.
+    Without watched keywords (``activity.watched == 0``) the trigger share is unknown and topic
+    concentration stands in for it.
     """
     a = activity
     n = a.replies
@@ -475,7 +513,7 @@ def behaviour_vector(activity: AccountActivity, *, keywords_watched: bool, coord
         NAN if fast is None else fast,
         NAN if q25 is None or q75 is None or sum(a.latency_hist) < 3 else math.log1p(q75) - math.log1p(q25),
         _ratio(min(a.targets.estimate(), n), n),
-        _ratio(a.triggered, a.with_parent_text) if keywords_watched else NAN,
+        _ratio(a.triggered, a.with_parent_text) if a.watched else NAN,
         NAN if top_term is None else _ratio(top_term[1], a.with_parent_text),
         NAN if top is None or n < 2 else (top.count - 1) / (n - 1),
         math.log1p(coordinated_accounts),
@@ -493,17 +531,12 @@ def behaviour_vector(activity: AccountActivity, *, keywords_watched: bool, coord
     ]
 
 
-def parent_facts(
-    reply_folded_terms: set[str], parent: ParentInfo, parent_folded: str, parent_terms: Iterable[str], *, keyword: str | None, replier_handle: str
-) -> ParentFacts:
-    """What a parent post says about a reply to it (see :class:`ParentFacts`)."""
-    terms = list(parent_terms)
-    echo = len(reply_folded_terms.intersection(terms)) / len(terms) if terms else 0.0
-    handle = replier_handle.lower()
-    solicited = bool(handle) and f"@{handle}" in parent.text.lower()
-    # Hashtags first, then the longest words: the ones most likely to name the topic.
-    ranked = tuple(dict.fromkeys([*parent.hashtags, *sorted(terms, key=lambda t: (-len(t), t))]))[:_PARENT_TERMS]
-    return ParentFacts(keyword=keyword, solicited=solicited, terms=ranked, echo=echo)
+def parent_facts(reply_terms: set[str] | frozenset[str], parent: ParentSummary, replier_handle: str) -> ParentFacts:
+    """What a parent post says about a reply to it (see :class:`ParentFacts`).
 
-
-_PARENT_TERMS = 8
+    ``reply_terms`` are the reply's :func:`~detector.features.text.topic_words`.
+    """
+    terms = parent.terms
+    echo = sum(1 for t in terms if t in reply_terms) / len(terms) if terms else 0.0
+    solicited = replier_handle.lower() in parent.handles
+    return ParentFacts(keyword=parent.keyword, solicited=solicited, terms=terms[:8], echo=echo)

@@ -25,6 +25,7 @@ BITS = 64
 NEAR = 8  # Hamming distance at or below which two fingerprints are the same template
 # Unrelated texts sit about 32 bits apart (sd 4); a template with its targets swapped sits at 0,
 # with a word or two spun at 5-10.
+MIN_TEMPLATE_WORDS = 4  # shorter texts ("thanks!", "great post") are not fingerprinted: everyone writes them
 _LANE = 16
 _LANE_TOP = sum(1 << (_LANE * i + _LANE - 1) for i in range(BITS))
 _MAX_SHINGLES = (1 << (_LANE - 1)) - 1
