@@ -92,7 +92,8 @@ def write_demo_config(state_dir: Path, base_url: str, params: SimParams) -> Path
         'state_dir = "."\n'
         "timezone = \"UTC\"\n\n"
         f"[instances.{INSTANCE}]\n"
-        f'url = "{base_url}"\n\n'
+        f'url = "{base_url}"\n'
+        "max_pages = 50\n\n"
         f"[watches.{WATCH}]\n"
         f'instance = "{INSTANCE}"\n'
         f"keywords = [{words}]\n"

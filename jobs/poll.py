@@ -81,7 +81,7 @@ def poll_watch(runtime, watch: WatchConfig, *, progress: PollProgress | None = N
     checkpoints = store.checkpoints(watch.name)
     for page in source.discover(watch, checkpoints, since=now - timedelta(hours=watch.lookback_hours)):
         posts_new += store.save_discovered(
-            watch.name, page.route, page.posts, page.checkpoint, fetched_at=now, track_hours=watch.lookback_hours
+            watch.name, page.route, page.posts, page.checkpoint, fetched_at=now, track_until_hours=watch.lookback_hours
         )
         pages += 1
         progress.discovered(page.route, len(page.posts))

@@ -29,17 +29,17 @@ class RichDemoProgress:
         self.progress.update(self.task, description=f"{self.label}: {doing}")
 
     def poll_started(self, number: int, total: int, at: datetime) -> None:
-        self.label = f"poll {number}/{total} at {at:%Y-%m-%d %H:%M} (simulated)"
+        self.label = f"poll {number}/{total}, {at:%Y-%m-%d %H:%M}"
         self.found = self.replies = self.scored_count = 0
         self.task = self.progress.add_task(f"{self.label}: discovering posts", total=None)
 
     def discovered(self, route: str, count: int) -> None:
         self.found += count
-        self._describe(f"discovering posts ({self.found} found, route {route})")
+        self._describe(f"{self.found} posts found")
 
     def contexts_due(self, count: int) -> None:
         self.progress.update(self.task, total=count, completed=0)
-        self._describe(f"fetching replies under {count} posts")
+        self._describe(f"replies under {count} posts")
 
     def context_done(self, replies: int) -> None:
         self.replies += replies
@@ -47,13 +47,12 @@ class RichDemoProgress:
 
     def scored(self, count: int) -> None:
         self.scored_count += count
-        self._describe(f"scored {self.scored_count} replies")
+        self._describe(f"{self.scored_count} replies scored")
 
     def poll_finished(self, result) -> None:
         self.progress.update(
             self.task,
-            description=f"{self.label}: {result.posts_new} new posts, {result.replies_new} new replies, "
-            f"{result.replies_scored} scored",
+            description=f"{self.label}: {result.posts_new} posts, {result.replies_new} replies",
         )
         self.progress.stop_task(self.task)
 
@@ -70,15 +69,18 @@ def demo(state_dir: Path, seed: int) -> None:
     err = Console(stderr=True)
     out = Console()
     started = time.monotonic()
-    err.print(f"[bold]botwatch demo[/]: a simulated Mastodon community (seed {seed}) served on 127.0.0.1, "
-              "polled through Mastodon.py, scored and stored in SQLite.")
+    err.print(f"[bold]botwatch demo[/]: simulated Mastodon community (seed {seed}) on 127.0.0.1, "
+              "polled through Mastodon.py, scored, stored in SQLite. Times are simulated.")
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=False) as progress:
         result = run_demo(state_dir.resolve(), seed=seed, progress=RichDemoProgress(progress))
     elapsed = time.monotonic() - started
 
     if result.summary_markdown:
-        out.print(Markdown(result.summary_markdown) if out.is_terminal else result.summary_markdown)
+        if out.is_terminal:
+            out.print(Markdown(result.summary_markdown))
+        else:  # plain Markdown for pipes and logs; never through rich's markup parser
+            click.echo(result.summary_markdown)
     table = Table(title="Verdicts against the simulation's ground truth (accounts that replied)")
     for column in ("kind", "scripted?", "accounts", "flagged bot", "suspect"):
         table.add_column(column, justify="right" if column in ("accounts", "flagged bot", "suspect") else "left")

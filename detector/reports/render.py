@@ -16,12 +16,14 @@ from urllib.parse import quote
 
 from detector.reports.daily import DailySummary, FlaggedAccount, Share
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~&])")
+# What can open markup, a link, raw HTML or an entity inside a line; "#", "+" and "-" only matter
+# at the start of a line, which escaped text never is.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
 SAMPLE_CHARS = 280
 
 
 def md_escape(text: str, limit: int | None = None) -> str:
-    """Text safe to put inside a Markdown paragraph: one line, no markup, no raw HTML."""
+    """Text safe to put inside a Markdown line: one line, no markup, no raw HTML, no links."""
     text = " ".join(text.split())
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"

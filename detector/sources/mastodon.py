@@ -59,6 +59,7 @@ log = get_logger("detector.sources.mastodon")
 SOURCE = "mastodon-api"
 STATUS_LIMIT = 40  # the API's maximum page size for statuses
 NOTIFICATION_LIMIT = 80  # and for notifications (4.1+; older servers return fewer, which is fine)
+BACKLOG_PAGES = 100  # pages of mentions the first poll of a watch may read back to its `since`
 # A page shorter than asked for ends a route's walk for this poll. A server that caps pages
 # below these only slows the walk down (more polls to catch up); nothing is skipped.
 UNKNOWN_ACCOUNT_RETRY = 3600.0  # seconds before asking again for a brand account that was not found
@@ -227,12 +228,15 @@ class MastodonSource:
     def _notifications_since(self, fetch: Callable[..., ApiResponse], since: datetime, endpoint: str,
                              route: Route, watch: WatchConfig) -> tuple[str, list[dict[str, Any]]]:
         """Mention notifications made at or after ``since``, oldest first, and the newest
-        notification id seen (the checkpoint when there are none). Reads at most the page budget
-        backwards; older ones are left, with a ``source.backlog_truncated`` event."""
+        notification id seen (the checkpoint when there are none). This happens once per watch and
+        ``since`` bounds it, so it reads past the per-poll page budget (mentions older than the
+        checkpoint could never be read later); only beyond :data:`BACKLOG_PAGES` pages are older
+        ones left, with a ``source.backlog_truncated`` event."""
         backlog: list[dict[str, Any]] = []
         newest_seen: str | None = None
         max_id: str | None = None
-        for _ in range(self.config.max_pages):
+        pages = max(self.config.max_pages, BACKLOG_PAGES)
+        for _ in range(pages):
             items = self._items(fetch(max_id=max_id), endpoint)
             if not items:
                 break
@@ -244,7 +248,7 @@ class MastodonSource:
             max_id = min(map(_id, items), key=id_order)
         else:
             log.warning("source.backlog_truncated", instance=self.config.name, watch=watch.name, route=route.name,
-                        pages=self.config.max_pages)
+                        pages=pages)
         unique = {_id(n): n for n in backlog}
         return newest_seen or "0", [unique[i] for i in sorted(unique, key=id_order)]
 
