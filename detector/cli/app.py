@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from detector import __version__
-from detector.cli import config_cmd, demo_cmd, report_cmd, service_cmd
+from detector.cli import config_cmd, demo_cmd, model_cmd, report_cmd, service_cmd
 from detector.errors import BotwatchError
 
 
@@ -41,7 +41,10 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     ctx.obj = {"config_path": config_path}
 
 
-for command in (config_cmd.init, config_cmd.config, demo_cmd.demo, service_cmd.run, service_cmd.db, report_cmd.report):
+for command in (
+    config_cmd.init, config_cmd.config, demo_cmd.demo, service_cmd.run, service_cmd.db, report_cmd.report,
+    model_cmd.score, model_cmd.train,
+):
     cli.add_command(command)
 
 
