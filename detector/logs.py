@@ -37,11 +37,15 @@ def configure_logging(fmt: str = "auto", level: str = "info", stream: TextIO | N
         if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=stream.isatty())
     )
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    _route_stdlib_logging(stream, renderer, shared, _LEVELS.get(level, logging.INFO))
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *shared,
             structlog.processors.format_exc_info,
             _truncate_long_values,
             renderer,
@@ -50,6 +54,27 @@ def configure_logging(fmt: str = "auto", level: str = "info", stream: TextIO | N
         logger_factory=structlog.PrintLoggerFactory(file=stream),
         cache_logger_on_first_use=False,
     )
+
+
+def _route_stdlib_logging(stream: TextIO, renderer: Any, shared: list[Any], level: int) -> None:
+    """Libraries that log through ``logging`` (APScheduler, Alembic) come out in the same format."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                _truncate_long_values,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # APScheduler narrates every run at INFO; botwatch logs its own job events.
+    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
 
 
 def get_logger(name: str | None = None) -> Any:

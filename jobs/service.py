@@ -198,6 +198,7 @@ class Service:
         global _current
         self.runtime.stop.set()
         log.info("service.stopping")
+        self.scheduler.pause()  # no new runs while the ones in hand finish
         self.scheduler.shutdown(wait=True)
         _current = None
         log.info("service.stopped")
