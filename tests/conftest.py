@@ -179,3 +179,19 @@ def make_post(
 def post_factory() -> Callable[..., Post]:
     """:func:`make_post`, for tests outside this module."""
     return make_post
+
+
+@pytest.fixture(autouse=True)
+def _reset_logging() -> Iterator[None]:
+    """Commands configure structlog and the root logger for the process; undo it after each test
+    so that one test's level (the demo logs warnings only) never hides another's events."""
+    import logging
+
+    import structlog
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    structlog.reset_defaults()
+    root.handlers[:] = handlers
+    root.setLevel(level)
