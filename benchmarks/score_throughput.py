@@ -27,7 +27,6 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import numpy as np
 import orjson
 
 ROOT = Path(__file__).resolve().parents[1]

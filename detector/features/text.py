@@ -79,8 +79,8 @@ def fold(text: str) -> str:
     if "http" in text or "www." in text or "WWW." in text:
         text = _URL.sub(" _url_ ", text)
     if "@" in text:
+        text = _MENTION.sub(" _at_ ", text)  # first: '@bob@host' is a mention, not an e-mail address
         text = _EMAIL.sub(" _email_ ", text)
-        text = _MENTION.sub(" _at_ ", text)
     text = text.lower()
     if not text.isascii():
         text = _MIXED_SCRIPT_WORD.sub(lambda m: m.group(0).translate(_CONFUSABLE), text)
@@ -102,8 +102,9 @@ def _unleet(match: re.Match[str]) -> str:
     if len(_LATIN.findall(word)) < 2:
         return word
     head, tail = _TRAILING_DIGITS.match(word).groups()  # type: ignore[union-attr]
-    # 'user123', 'kobyoshi02': a trailing run with digits no one writes for a letter is a number.
-    if tail and tail.strip("013457"):
+    # 'user123', 'kobyoshi02', 'mp3', 'ps5': a trailing run that is one digit long or holds digits
+    # no one writes for a letter is a number; 'fr33' is not.
+    if tail and (len(tail) < 2 or tail.strip("013457")):
         return head.translate(_LEET) + tail
     return word.translate(_LEET)
 
