@@ -96,5 +96,6 @@ def test_keyword_matcher_matches_word_starts_after_folding():
     assert not KeywordMatcher([])
 
 
-def test_topic_words_skip_stop_words_and_praise():
+def test_topic_words_skip_stop_words_praise_and_placeholders():
     assert topic_words(fold("Great post about the new robot vacuum")) == {"new", "robot", "vacuum"}
+    assert topic_words(fold("@bob the V8 at https://x.example is 40 quid")) == {"quid"}

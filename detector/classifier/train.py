@@ -66,6 +66,7 @@ MONOTONIC = {
     "latency_median_log": -1, "fast_share": 1, "targets_per_reply": 1, "trigger_share": 1, "topic_concentration": 1,
     "template_repeat": 1, "coordination": 1, "shortened_share": 1, "cta_share": 1, "praise_share": 1,
     "solicited_share": -1, "content_mean": 1, "content_positive_share": 1, "profile_logodds": 1, "log_age_days": -1,
+    "bot_flag": -1,  # a declared bot operates in the open: that never makes it more likely to be spam
 }  # fmt: skip
 # The bot threshold: the lowest score from 0.8 up reaching this precision on the calibration
 # seeds. The floor keeps "bot" meaning "very likely" even where the simulation separates easily,
