@@ -39,8 +39,8 @@ from detector.classifier.detector import Detector
 from detector.classifier.replay import DEFAULT_WINDOW, Replay
 from detector.errors import InputError
 from detector.features.behaviour import ReplySignals
-from detector.normalise.mastodon import normalise_status
-from detector.records import Post, Provenance
+from detector.normalise.mastodon import normalise_account, normalise_status
+from detector.records import Author, Post, Provenance
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total): "reading" bytes, "writing" replies
 _PROGRESS_EVERY = 2048
@@ -67,7 +67,37 @@ class ScoreSummary:
         return self.replies / self.seconds if self.seconds else 0.0
 
 
-def parse_status_line(line: bytes, *, instance: str, provenance: Provenance | None = None) -> Post:
+_ACCOUNT_KEY = ("acct", "display_name", "note", "avatar", "bot", "created_at", "followers_count", "following_count",
+                "statuses_count", "last_status_at")  # fmt: skip
+
+
+class AuthorCache:
+    """Normalised accounts by id, reused while the account's JSON is unchanged.
+
+    An archive repeats each account on every line it posted; normalising it (its bio's HTML,
+    its dates) once instead of each time is a large part of what keeps scoring fast.
+    """
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self._authors: dict[str, tuple[tuple[Any, ...], Author]] = {}
+        self._limit = limit
+
+    def get(self, account: Any, instance: str) -> Author | None:
+        if not isinstance(account, dict):
+            return None  # let normalisation report the problem
+        key = tuple(account.get(k) for k in _ACCOUNT_KEY)
+        account_id = account.get("id")
+        hit = self._authors.get(account_id) if isinstance(account_id, str) else None
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        author = normalise_account(account, instance=instance)
+        if len(self._authors) >= self._limit:
+            self._authors.clear()
+        self._authors[author.id] = (key, author)
+        return author
+
+
+def parse_status_line(line: bytes, *, instance: str, provenance: Provenance | None = None, authors: AuthorCache | None = None) -> Post:
     """One archive line as a :class:`Post`; :class:`InputError` saying what is wrong otherwise."""
     try:
         data = orjson.loads(line)
@@ -77,7 +107,11 @@ def parse_status_line(line: bytes, *, instance: str, provenance: Provenance | No
         raise InputError(f"expected a Status object, got a JSON {type(data).__name__}")
     if "account" not in data or "created_at" not in data:
         raise InputError("not a Status entity (no 'account' or 'created_at')")
-    return normalise_status(data, instance=instance, provenance=provenance, keep_raw=False)
+    try:
+        author = None if authors is None else authors.get(data["account"], instance)
+    except InputError as exc:
+        raise InputError(f"status {data.get('id')!r}: {exc}") from None
+    return normalise_status(data, instance=instance, provenance=provenance, keep_raw=False, author=author)
 
 
 def read_statuses(
@@ -93,6 +127,7 @@ def read_statuses(
     """The statuses of a JSONL archive as posts, bad lines reported and skipped (see module docs)."""
     summary = summary if summary is not None else ScoreSummary()
     provenance = Provenance(source="jsonl-archive", route=f"file:{path.name}")
+    authors = AuthorCache()
     try:
         handle = path.open("rb")
     except OSError as exc:
@@ -108,7 +143,7 @@ def read_statuses(
             if not line.strip():
                 continue
             try:
-                post = parse_status_line(line, instance=instance, provenance=provenance)
+                post = parse_status_line(line, instance=instance, provenance=provenance, authors=authors)
             except InputError as exc:
                 summary.bad_lines += 1
                 message = f"{path}:{number}: {exc}"

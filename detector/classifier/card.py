@@ -124,7 +124,7 @@ A stack of three sub-models whose log-odds an account model combines:
 
 | label | score | chosen how |
 |---|---|---|
-| `bot` | >= {t.bot:.2f} | lowest threshold reaching precision 0.95 on the calibration seeds' accounts |
+| `bot` | >= {t.bot:.2f} | lowest threshold from 0.80 up reaching precision 0.98 on the calibration seeds' accounts (scripted accounts are rarer in the wild than in the simulation, so "bot" must mean "very likely") |
 | `suspect` | >= {t.suspect:.2f} | more likely scripted than not |
 | `human` | below | |
 

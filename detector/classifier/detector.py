@@ -21,7 +21,6 @@ over an archive. Everything here is pure: no I/O except :meth:`Detector.load` an
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -49,15 +48,13 @@ from detector.features.behaviour import (
     to_ms,
 )
 from detector.features.coordination import Coordination, CoordinationIndex
-from detector.features.templates import MIN_TEMPLATE_WORDS, same_template, simhash_words, template_words
-from detector.features.text import KeywordMatcher, fold, text_signals, tokens, topic_words
+from detector.features.templates import MIN_TEMPLATE_WORDS, same_template, simhash_words, template_preview, template_words
+from detector.features.text import KeywordMatcher, fold, is_topic_word, text_signals, tokens, topic_words
 from detector.records import Author, ParentInfo, Post
 
 ACCOUNT_FEATURES = BEHAVIOUR_FEATURES + ("profile_logodds", "log_age_days", "bot_flag", "brand_like_name", "name_has_keyword")
 REPLY_FEATURES = ("account_logodds", "content_logodds", "fast", "triggered", "account_template", "has_link")
 _NAN = float("nan")
-_TARGETS = re.compile(r"(?<![\w@])@[\w.\-]+(?:@[\w.\-]+)?|\bhttps?://\S+")
-_SPACE = re.compile(r"\s+")
 _PARENT_CACHE = 4096
 
 
@@ -71,12 +68,6 @@ def sigmoid(z: float) -> float:
 def post_text(post: Post) -> str:
     """The text a reader sees: the content warning, then the body."""
     return f"{post.spoiler_text}\n{post.text}" if post.spoiler_text else post.text
-
-
-def template_preview(text: str, limit: int = 160) -> str:
-    """A reply as evidence of its template: targets and links replaced, one line, bounded."""
-    shown = _SPACE.sub(" ", _TARGETS.sub(lambda m: "@…" if m.group(0).startswith("@") else "<link>", text)).strip()
-    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -219,7 +210,9 @@ class Detector:
         text = post_text(reply)
         folded = fold(text) if folded is None else folded
         words = tokens(folded)
-        ts = text_signals(text, links=reply.links, n_mentions=len(reply.mentions), n_hashtags=len(reply.hashtags), folded=folded)
+        ts = text_signals(
+            text, links=reply.links, n_mentions=len(reply.mentions), n_hashtags=len(reply.hashtags), folded=folded, words=words
+        )
         content = self.text.score(words, ts)
         if isinstance(parent, ParentInfo):
             parent = self.summarise(parent, keywords)
@@ -239,7 +232,7 @@ class Detector:
             latency_source=source,
             parent=facts,
             content_logodds=content.logodds,
-            content_terms=tuple(w for w, part in content.terms if part > 0.1),
+            content_terms=tuple([w for w, part in content.terms if part > 0.1 and is_topic_word(w)][:3]),
             n_links=len(reply.links),
             n_shortened=ts.n_shortened,
             n_bare_links=ts.n_bare_links,
@@ -247,7 +240,7 @@ class Detector:
             cta=ts.cta,
             generic_praise=ts.generic_praise,
             fingerprint=simhash_words(twords) if len(twords) >= MIN_TEMPLATE_WORDS else 0,
-            template=template_preview(text),
+            text=text[:280],
         )
 
     def observe(
@@ -366,7 +359,7 @@ class Detector:
         if s.keyword is not None:
             out.append(f"the post it answers mentions '{s.keyword}'")
         if x[4]:
-            out.append(f"uses the account's template: “{s.template}”")
+            out.append(f"uses the account's template: “{template_preview(s.text)}”")
         if s.n_shortened:
             out.append(f"links through a shortener ({', '.join(s.domains)})")
         elif s.domains:

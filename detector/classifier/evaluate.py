@@ -15,13 +15,13 @@ from __future__ import annotations
 import csv
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from detector.classifier.detector import Detector
 from detector.classifier.metrics import binary_metrics, calibration_table, per_kind
 from detector.classifier.replay import Replay
-from detector.classifier.simulated import LabelledCommunity
 from detector.errors import InputError
+from detector.records import Post
 
 
 def read_labels(path: Path) -> dict[str, tuple[int, str]]:
@@ -48,24 +48,30 @@ def read_labels(path: Path) -> dict[str, tuple[int, str]]:
     return labels
 
 
-def score_labelled(detector: Detector, data: LabelledCommunity, keywords: Sequence[str]) -> dict[str, list[Any]]:
-    """Scores of every labelled replying account and reply: the raw material of a report."""
+def score_labelled(
+    detector: Detector, posts: Iterable[Post], labels: Mapping[str, tuple[int, str]], keywords: Sequence[str]
+) -> dict[str, list[Any]]:
+    """Scores of every labelled replying account and reply: the raw material of a report.
+
+    Posts stream through; each reply's signals are kept until the accounts are scored (a few
+    hundred bytes a reply: evaluation archives are labelled by hand, so they are not huge).
+    """
     replies: list[tuple[Any, str]] = []
     replay = Replay(detector, keywords, on_reply=lambda s, a: replies.append((s, s.account_id)))
-    for post in data.posts:
+    for post in posts:
         replay.add(post)
     verdicts = replay.verdicts()
     out: dict[str, list[Any]] = {"account_y": [], "account_score": [], "account_kind": [], "reply_y": [], "reply_score": [], "reply_kind": []}
     for account_id, verdict in verdicts.items():
-        if account_id in data.labels:
-            label, kind = data.labels[account_id]
+        if account_id in labels:
+            label, kind = labels[account_id]
             out["account_y"].append(label)
             out["account_score"].append(verdict.score)
             out["account_kind"].append(kind)
     for signals, account_id in replies:
-        if signals.self_reply or account_id not in data.labels or account_id not in verdicts:
+        if signals.self_reply or account_id not in labels or account_id not in verdicts:
             continue
-        label, kind = data.labels[account_id]
+        label, kind = labels[account_id]
         out["reply_y"].append(label)
         out["reply_score"].append(detector.score_reply(signals, verdicts[account_id]).score)
         out["reply_kind"].append(kind)
@@ -110,9 +116,8 @@ def evaluate(
     detector = detector or Detector.load()
     labels = read_labels(labels_csv)
     bad: list[str] = []
-    posts = [post for post in read_statuses(Path(statuses_jsonl), instance=instance, on_bad_line=bad.append, progress=progress)]
-    data = LabelledCommunity(posts, labels, tuple(keywords), seed=-1)
-    result = report(score_labelled(detector, data, keywords), detector, time.perf_counter() - started)
+    posts = read_statuses(Path(statuses_jsonl), instance=instance, on_bad_line=bad.append, progress=progress)
+    result = report(score_labelled(detector, posts, labels, keywords), detector, time.perf_counter() - started)
     result["bad_lines"] = len(bad)
     result["keywords"] = list(keywords)
     return result

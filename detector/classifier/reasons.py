@@ -88,8 +88,8 @@ def _targets(c: AccountContext, up: bool) -> str | None:
         return f"{_n(term[1])} of the {_n(a.with_parent_text)} posts it answered were about '{term[0]}'"
     if up and a.replies >= 3:
         return f"replied to {about}{_n(people)} different people in {_n(a.replies)} replies"
-    if not up and a.replies >= 3:
-        return f"talks with a small circle: {about}{_n(people)} people in {_n(a.replies)} replies"
+    if not up and a.replies >= 3 and people <= 0.6 * a.replies:
+        return f"talks with a circle of people: {about}{_n(people)} people in {_n(a.replies)} replies"
     return None
 
 
@@ -182,13 +182,21 @@ def _age(c: AccountContext, up: bool) -> str | None:
     return f"account {duration(age * 86400)} old"
 
 
+def _follows(p: ProfileSnapshot) -> str | None:
+    if p.followers is None and p.following is None:
+        return None
+    followers = "?" if p.followers is None else _n(p.followers)
+    following = "?" if p.following is None else _n(p.following)
+    return f"{followers} followers, follows {following}"
+
+
 _PROFILE_FACTS: dict[str, Callable[[ProfileSnapshot], str | None]] = {
     "log_age_days": lambda p: None if p.age_days is None else f"account {duration(p.age_days * 86400)} old",
     "log_statuses": lambda p: None if p.statuses is None else f"{_n(p.statuses)} posts in total",
-    "log_followers": lambda p: None if p.followers is None else f"{_n(p.followers)} followers",
-    "log_following": lambda p: None if p.following is None else f"follows {_n(p.following)} accounts",
+    "log_followers": lambda p: _follows(p),
+    "log_following": lambda p: _follows(p),
+    "follow_balance": lambda p: _follows(p),
     "log_statuses_per_day": lambda p: None if p.statuses_per_day is None else f"{p.statuses_per_day:.1f} posts a day",
-    "follow_balance": lambda p: None if p.followers is None or p.following is None else f"{_n(p.followers)} followers, follows {_n(p.following)}",
     "default_avatar": lambda p: "default avatar" if p.default_avatar else None,
     "empty_bio": lambda p: "empty bio" if p.empty_bio else None,
     "bio_has_link": lambda p: "bio is a link" if p.bio_has_link else None,
@@ -210,7 +218,7 @@ def _profile(c: AccountContext, up: bool) -> str | None:
             break
     if not facts:
         return None
-    return ("profile like the spam accounts profiles are learned from: " if up else "profile like genuine accounts: ") + ", ".join(facts)
+    return ("profile typical of spam accounts: " if up else "profile typical of genuine accounts: ") + ", ".join(facts)
 
 
 def _bot_flag(c: AccountContext, up: bool) -> str | None:

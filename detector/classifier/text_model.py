@@ -123,14 +123,14 @@ class TextModel:
     def score(self, words: Sequence[str], signals: TextSignals, *, explain: bool = True) -> ContentScore:
         weights = self.weights
         total, count = 0.0, 0
-        parts: dict[str, float] = {}
+        parts: list[tuple[str, float]] = []
         unique, pairs = distinct(words)
         for word in unique:
             s, n = self._word(word)
             total += s
             count += n
-            if explain and s > 0 and word.isalpha():
-                parts[word] = s
+            if s > 0:
+                parts.append((word, s))
         for pair in pairs:
             w = weights.get(f"b:{pair}")
             if w is not None:
@@ -139,10 +139,10 @@ class TextModel:
         logodds = self.bias + (total / math.sqrt(count) if count else 0.0)
         for x, w, m, sd in zip(dense_vector(signals), self.dense_weights, self.dense_mean, self.dense_scale):
             logodds += w * (x - m) / sd
-        if not explain or not count:
-            return ContentScore(logodds, ())
+        if not explain or not count or logodds <= 0:
+            return ContentScore(logodds, ())  # words are only named when they make a reply look like spam
         norm = math.sqrt(count)
-        top = sorted(((word, s / norm) for word, s in parts.items()), key=lambda kv: -kv[1])[:3]
+        top = sorted(((word, s / norm) for word, s in parts if word.isalpha()), key=lambda kv: -kv[1])[:6]
         return ContentScore(logodds, tuple(top))
 
     def sparse_row(self, words: Sequence[str]) -> dict[str, float]:

@@ -13,6 +13,7 @@ pass over an archive. It is bounded: histograms, sketches and capped lists, neve
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import sys
@@ -21,7 +22,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
 
 from detector.features.sketches import DistinctSketch, TopCounts
-from detector.features.templates import same_template
+from detector.features.templates import same_template, template_preview
 from detector.records import ParentInfo, Post
 
 # --- time and latency ------------------------------------------------------------------------
@@ -174,7 +175,7 @@ class ReplySignals:
     cta: tuple[str, ...]
     generic_praise: bool
     fingerprint: int
-    template: str  # the text with targets replaced, as evidence
+    text: str  # the reply's text (cut at 280 characters), for templates shown as evidence
 
     @property
     def keyword(self) -> str | None:
@@ -187,7 +188,7 @@ class ReplySignals:
             self.reply_id, self.account_id, self.created_ms, self.parent_id, self.parent_author_id, self.self_reply,
             self.latency_s, self.latency_source, parent, self.content_logodds, list(self.content_terms), self.n_links,
             self.n_shortened, self.n_bare_links, list(self.domains), list(self.cta), self.generic_praise,
-            self.fingerprint, self.template,
+            self.fingerprint, self.text,
         ]  # fmt: skip
 
     @classmethod
@@ -275,9 +276,9 @@ class AccountActivity:
         if s.latency_s is not None:
             self.latency_hist[latency_bin(s.latency_s)] += 1
             self.snowflake_latencies += s.latency_source == "snowflake"
-            self.fastest.append((s.latency_s, s.reply_id))
-            self.fastest.sort()
-            del self.fastest[MAX_SAMPLES:]
+            if len(self.fastest) < MAX_SAMPLES or s.latency_s < self.fastest[-1][0]:
+                bisect.insort(self.fastest, (s.latency_s, s.reply_id))
+                del self.fastest[MAX_SAMPLES:]
         if s.parent is not None:
             self.add_parent(s.parent, s.parent_author_id, s.latency_s)
         self.content_sum += s.content_logodds
@@ -324,19 +325,22 @@ class AccountActivity:
     def _add_template(self, s: ReplySignals) -> int:
         if not s.fingerprint:
             return 0
-        for template in self.templates:
+        templates = self.templates
+        for i, template in enumerate(templates):
             if same_template(template.fingerprint, s.fingerprint):
                 template.count += 1
                 if len(template.reply_ids) < 3:
                     template.reply_ids.append(s.reply_id)
-                self.templates.sort(key=lambda t: -t.count)
+                while i and templates[i - 1].count < template.count:  # keep most used first
+                    templates[i - 1], templates[i] = template, templates[i - 1]
+                    i -= 1
                 return template.count
         if len(self.templates) >= MAX_TEMPLATES:
             # Full: a new wording replaces one used once, or is not tracked (counts never overstated).
             if self.templates[-1].count > 1:
                 return 1
             self.templates.pop()
-        self.templates.append(Template(s.fingerprint, 1, s.template[:_TEMPLATE_CHARS], [s.reply_id]))
+        self.templates.append(Template(s.fingerprint, 1, template_preview(s.text, _TEMPLATE_CHARS), [s.reply_id]))
         return 1
 
     # --- derived quantities, used by the model and by reasons ---

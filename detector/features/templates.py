@@ -6,9 +6,9 @@ most of their shingles to fingerprints a few bits apart, so "same template" is a
 test on two integers: cheap to keep per account (a handful of ints, see ``behaviour``) and to
 index across accounts by bands (:func:`bands`), which is how coordination shows.
 
-Shingles are each word's padded character trigrams plus the word itself and word bigrams, over
+Shingles are each word's padded character trigrams plus the word itself, over
 :func:`~detector.features.text.fold` output with placeholders dropped, so l33t, spacing and the
-target of the reply make no difference. The sum over shingles is done on Python integers holding
+target of the reply make no difference (and neither does word order, which spinners shuffle). The sum over shingles is done on Python integers holding
 64 lanes of 16 bits at once (one lane per fingerprint bit), with each word's contribution cached:
 fingerprinting a reply costs a few dictionary look-ups and big-integer additions.
 """
@@ -48,24 +48,31 @@ def _spread(value: int) -> int:
     return out
 
 
-def _contribution(shingle_key: str) -> tuple[int, int]:
-    """Lane sums and shingle count of one word (or word pair), cached: words repeat a lot."""
-    hit = _cache.get(shingle_key)
+def _contribution(word: str) -> tuple[int, int]:
+    """Lane sums and shingle count of one word, cached: words repeat a lot."""
+    hit = _cache.get(word)
     if hit is not None:
         return hit
-    if " " in shingle_key:
-        shingles = [shingle_key]
-    else:
-        padded = f" {shingle_key} "
-        shingles = [padded[i : i + 3] for i in range(len(padded) - 2)]
-        shingles.append(shingle_key)
+    padded = f" {word} "
+    shingles = [padded[i : i + 3] for i in range(len(padded) - 2)]
+    shingles.append(word)
     total = 0
     for shingle in shingles:
         total += _spread(_hash64(shingle))
     if len(_cache) >= _CACHE_LIMIT:
         _cache.clear()
-    _cache[shingle_key] = hit = (total, len(shingles))
+    _cache[word] = hit = (total, len(shingles))
     return hit
+
+
+_TARGETS = re.compile(r"(?<![\w@])@[\w.\-]+(?:@[\w.\-]+)?|\bhttps?://\S+")
+_SPACE = re.compile(r"\s+")
+
+
+def template_preview(text: str, limit: int = 160) -> str:
+    """A reply as evidence of its template: targets and links replaced, one line, bounded."""
+    shown = _SPACE.sub(" ", _TARGETS.sub(lambda m: "@…" if m.group(0).startswith("@") else "<link>", text)).strip()
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 def template_words(folded: str) -> list[str]:
@@ -74,19 +81,13 @@ def template_words(folded: str) -> list[str]:
 
 
 def simhash_words(words: Iterable[str]) -> int:
-    """SimHash of a word sequence (unigram trigrams + words + bigrams); 0 for no words."""
+    """SimHash of a word sequence (each word's padded trigrams and the word itself); 0 for none."""
     lanes = 0
     count = 0
-    previous = None
     for word in words:
         add, n = _contribution(word)
         lanes += add
         count += n
-        if previous is not None:
-            add, n = _contribution(f"{previous} {word}")
-            lanes += add
-            count += n
-        previous = word
         if count >= _MAX_SHINGLES - 64:
             break
     if not count:

@@ -59,6 +59,7 @@ _CONFUSABLE = str.maketrans(
     "aeopcyxijsdgnopqvwxyabekmhopctxabeiknoptux",
 )
 _MIXED_SCRIPT_WORD = re.compile(r"\w*(?:[a-z][^\x00-\x7f]|[^\x00-\x7f][a-z])\w*")
+_HAS_DIGIT_OR_SIGN = re.compile(r"[0-9@$]")
 _TOKEN = re.compile(r"_(?:url|at|num|email)_|[a-z]+|[!?$€£%]")
 
 
@@ -68,19 +69,31 @@ def _fold_accents(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Canonical lower-case form of a text for n-grams and templates (see the module docstring)."""
-    text = _ARTEFACTS.sub(" ", text)
-    text = _URL.sub(" _url_ ", text)
-    text = _EMAIL.sub(" _email_ ", text)
-    text = _MENTION.sub(" _at_ ", text)
+    """Canonical lower-case form of a text for n-grams and templates (see the module docstring).
+
+    Each rewrite runs only when a cheap test says it can apply: this runs on every line of an
+    archive.
+    """
+    if "u00" in text or "u200" in text or "\\" in text or "nn" in text:
+        text = _ARTEFACTS.sub(" ", text)
+    if "http" in text or "www." in text or "WWW." in text:
+        text = _URL.sub(" _url_ ", text)
+    if "@" in text:
+        text = _MENTION.sub(" _at_ ", text)  # first: '@bob@host' is a mention, not an e-mail address
+        text = _EMAIL.sub(" _email_ ", text)
     text = text.lower()
     if not text.isascii():
         text = _MIXED_SCRIPT_WORD.sub(lambda m: m.group(0).translate(_CONFUSABLE), text)
         text = _fold_accents(text)
-    text = _LEET_WORD.sub(_unleet, text)
-    text = _NUMBER.sub(" _num_ ", text)
-    text = _SPACED.sub(lambda m: _SPACED_SEP.sub("", m.group(0)), text)
+    if _HAS_DIGIT_OR_SIGN.search(text):
+        text = _LEET_WORD.sub(_unleet, text)
+        text = _NUMBER.sub(" _num_ ", text)
+    text = _SPACED.sub(_unspace, text)
     return _STRETCH.sub(r"\1\1", text)
+
+
+def _unspace(match: re.Match[str]) -> str:
+    return _SPACED_SEP.sub("", match.group(0))
 
 
 def _unleet(match: re.Match[str]) -> str:
@@ -89,8 +102,9 @@ def _unleet(match: re.Match[str]) -> str:
     if len(_LATIN.findall(word)) < 2:
         return word
     head, tail = _TRAILING_DIGITS.match(word).groups()  # type: ignore[union-attr]
-    # 'user123', 'kobyoshi02': a trailing run with digits no one writes for a letter is a number.
-    if tail and tail.strip("013457"):
+    # 'user123', 'kobyoshi02', 'mp3', 'ps5': a trailing run that is one digit long or holds digits
+    # no one writes for a letter is a number; 'fr33' is not.
+    if tail and (len(tail) < 2 or tail.strip("013457")):
         return head.translate(_LEET) + tail
     return word.translate(_LEET)
 
@@ -124,10 +138,11 @@ _CTA = re.compile(
     r"\b(?:check (?:out|it out|this out|my)|visit|click|tap|subscribe|sub to|follow (?:me|us|my|back)"
     r"|sign ?up|join (?:now|us|today|my|our)|register|download|install|buy|order (?:now|today|yours)"
     r"|shop (?:now|today)|get (?:yours|it now|your|now|paid|free)|call (?:now|today|us)|text (?:me|us)|dm (?:me|us)"
-    r"|message me|contact (?:me|us)|whatsapp|telegram|use (?:my |promo )?code|promo|coupon|discount|% off"
+    r"|message me|contact (?:me|us)|whatsapp|telegram|use (?:my |promo )?code|promo|coupon|discount"
     r"|limited (?:time|offer)|act now|hurry|don'?t miss|free (?:trial|gift|money|shipping|entry)|win (?:a|an|cash|free)"
     r"|claim|earn (?:money|cash|\$)|make money|work from home|link in (?:bio|profile)|learn more|see more"
     r"|recommend visiting|go to|guaranteed|best price|cheap|deal)\b"
+    r"|%\s?off\b"
 )
 _PRAISE = frozenset(
     """great nice awesome amazing love loved lovely cool good excellent wonderful fantastic brilliant
@@ -150,8 +165,17 @@ _STOPWORDS = _FILLER | frozenset(
 _PHONE = re.compile(r"(?:\+?\d[\d\s().-]{7,}\d)")
 _MONEY = re.compile(r"[$€£]\s?\d|\d\s?(?:usd|eur|gbp|dollars?|pounds?|euros?)\b|\b(?:cash|prize|reward)\b", re.I)
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\U0001f000-\U0001f2ff]")
-_WORDS = re.compile(r"[a-z]+")
+_WORDS = re.compile(r"(?<![_a-z])[a-z]+(?![_a-z])")  # words, not the placeholders _url_, _num_...
 _DROP_UPPER = dict.fromkeys(range(ord("A"), ord("Z") + 1))
+_DROP_DIGITS = dict.fromkeys(range(ord("0"), ord("9") + 1))
+_DOT_CUE = re.compile(r"[a-z0-9]\s?(?:\.|\(dot\)|\[dot\]| dot )\s?[a-z]{2}", re.I)
+# Words one of the calls to action starts with: the big pattern only runs when one is there.
+_CTA_CUES = frozenset(
+    """check visit click tap subscribe sub follow sign signup join register download install buy order shop get
+    call text dm message contact whatsapp telegram use promo coupon discount off limited act hurry don dont free
+    win claim earn make work link learn see recommend go guaranteed best cheap deal""".split()
+)
+_MONEY_CUES = frozenset({"cash", "prize", "reward"})
 _DROP_LETTERS = _DROP_UPPER | dict.fromkeys(range(ord("a"), ord("z") + 1))
 
 
@@ -178,9 +202,14 @@ class TextSignals:
     echo: float | None  # share of the parent's topic words the reply repeats (None: no parent text)
 
 
+def is_topic_word(word: str) -> bool:
+    """A word that can say what a text is about: 3+ letters, not a stop word, not praise."""
+    return len(word) > 2 and word not in _STOPWORDS and word not in _PRAISE
+
+
 def topic_words(folded: str) -> set[str]:
     """Words that say what a text is about: not stop words, not placeholders, 3+ letters."""
-    return {w for w in _WORDS.findall(folded) if len(w) > 2 and w not in _STOPWORDS and w not in _PRAISE}
+    return {w for w in _WORDS.findall(folded) if is_topic_word(w)}
 
 
 def is_generic_praise(words: Sequence[str]) -> bool:
@@ -202,23 +231,35 @@ def text_signals(
     n_hashtags: int | None = None,
     parent_text: str | None = None,
     folded: str | None = None,
+    words: Sequence[str] | None = None,
 ) -> TextSignals:
     """Content signals of one text.
 
     ``links``/``n_mentions``/``n_hashtags`` come from the normalised record when there is one;
-    for bare text (comment and SMS data sets) they are found in the text itself.
+    for bare text (comment and SMS data sets) they are found in the text itself. ``folded`` and
+    ``words`` may be passed when the caller has them already. Each costly test only runs when
+    a cheap one says it can match: this runs on every reply of an archive.
     """
-    n_artefacts = len(_ARTEFACTS.findall(text))
-    if n_artefacts:
-        text = _ARTEFACTS.sub(" ", text)
+    n_artefacts = 0
+    if "u00" in text or "u200" in text or "\\" in text or "nn" in text:
+        n_artefacts = len(_ARTEFACTS.findall(text))
+        if n_artefacts:
+            text = _ARTEFACTS.sub(" ", text)
     folded = fold(text) if folded is None else folded
-    words = tokens(folded)
-    link_list = list(links) if links is not None else [m.group(0) for m in _URL.finditer(text)]
+    words = tokens(folded) if words is None else words
+    maybe_link = "http" in text or "www" in text
+    link_list = list(links) if links is not None else ([m.group(0) for m in _URL.finditer(text)] if maybe_link else [])
     domains = tuple(dict.fromkeys(d for d in map(link_domain, link_list) if d))
-    without_links = _URL.sub(" ", text) if "http" in text or "www" in text else text
-    bare = len(_BARE_LINK.findall(without_links))
+    bare = 0
+    if _DOT_CUE.search(text):
+        bare = len(_BARE_LINK.findall(_URL.sub(" ", text) if maybe_link else text))
     letters = len(text) - len(text.translate(_DROP_LETTERS))
     caps = (len(text) - len(text.translate(_DROP_UPPER))) / letters if letters else 0.0
+    digits = len(text) - len(text.translate(_DROP_DIGITS))
+    word_set = set(words)
+    cta: tuple[str, ...] = ()
+    if not _CTA_CUES.isdisjoint(word_set):
+        cta = tuple(dict.fromkeys(m.group(0) for m in _CTA.finditer(folded)))
     echo = None
     if parent_text is not None:
         parent_topic = topic_words(fold(parent_text))
@@ -232,13 +273,14 @@ def text_signals(
         domains=domains,
         n_mentions=n_mentions if n_mentions is not None else folded.count("_at_"),
         n_hashtags=n_hashtags if n_hashtags is not None else text.count("#"),
-        cta=tuple(dict.fromkeys(m.group(0) for m in _CTA.finditer(folded))),
+        cta=cta,
         generic_praise=is_generic_praise(words),
         caps_share=caps,
         n_exclaims=text.count("!"),
-        n_emoji=len(_EMOJI.findall(text)),
-        has_phone=bool(_PHONE.search(text)),
-        has_money=bool(_MONEY.search(text)),
+        n_emoji=0 if text.isascii() else len(_EMOJI.findall(text)),
+        has_phone=digits >= 8 and bool(_PHONE.search(text)),
+        has_money=(digits > 0 or not _MONEY_CUES.isdisjoint(word_set) or "$" in text or "€" in text or "£" in text)
+        and bool(_MONEY.search(text)),
         n_artefacts=n_artefacts,
         echo=echo,
     )

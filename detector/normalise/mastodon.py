@@ -108,17 +108,25 @@ def normalise_account(data: Mapping[str, Any], *, instance: str) -> Author:
 
 
 def normalise_status(
-    data: Mapping[str, Any], *, instance: str, provenance: Provenance | None = None, keep_raw: bool = True
+    data: Mapping[str, Any],
+    *,
+    instance: str,
+    provenance: Provenance | None = None,
+    keep_raw: bool = True,
+    author: Author | None = None,
 ) -> Post:
     """A Mastodon Status entity as a :class:`Post`.
 
     A boost (``reblog`` set) is kept as the booster's post with ``is_reblog``; the boosted
-    status is a separate record the caller may normalise too.
+    status is a separate record the caller may normalise too. ``author``, when given, is used
+    instead of normalising ``data["account"]`` again: archive readers that see one account on
+    thousands of lines keep its normalised form (see ``detector.offline``).
     """
     data = _require_mapping(data, field="status")
     status_id = _id(data.get("id"), field="status.id")
     try:
-        author = normalise_account(_require_mapping(data.get("account"), field="status.account"), instance=instance)
+        if author is None:
+            author = normalise_account(_require_mapping(data.get("account"), field="status.account"), instance=instance)
         parsed = parse_html(_str(data.get("content")))
         mentions = tuple(
             Mention(id=_id(m.get("id"), field="status.mentions[].id"), acct=_str(m.get("acct")) or _str(m.get("username")))
