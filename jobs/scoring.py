@@ -81,7 +81,7 @@ def _features(signals: Any) -> dict[str, Any]:
         "content_logodds": round(signals.content_logodds, 4),
         "keyword": signals.keyword,
         "links": signals.n_links,
-        "template": signals.template,
+        "fingerprint": f"{signals.fingerprint:016x}",
     }
 
 
