@@ -44,9 +44,10 @@ def test_same_seed_same_community_and_other_seed_differs() -> None:
 
 def test_every_kind_is_present_with_replies(demo: Community) -> None:
     summary = demo.summary()["kinds"]
-    for kind in SCRIPTED_KINDS + HARD_NEGATIVE_KINDS + ("human", "brand"):
+    for kind in SCRIPTED_KINDS + HARD_NEGATIVE_KINDS + ("human",):
         assert summary[kind]["accounts"] > 0, kind
         assert summary[kind]["replies"] > 0, kind
+    assert summary["brand"]["statuses"] > 0
     assert 1500 <= len(demo.statuses) <= 5000
 
 
@@ -98,7 +99,7 @@ def test_coordinated_group_replies_to_the_same_post_staggered(big: Community) ->
     by_parent: dict[str, list] = defaultdict(list)
     for reply in big.statuses:
         account = big.account(reply.account_id)
-        if account.kind == "coordinated" and reply.in_reply_to_id:
+        if account.kind == "coordinated" and reply.intent == "pitch":
             by_parent[(reply.in_reply_to_id, account.group)].append(reply)
     bursts = [sorted(r.created_ms for r in replies) for replies in by_parent.values() if len(replies) >= 2]
     assert len(bursts) > 20
@@ -109,9 +110,13 @@ def test_coordinated_group_replies_to_the_same_post_staggered(big: Community) ->
 
 def test_varied_replier_never_repeats_itself_and_templated_bots_do(big: Community) -> None:
     strip = re.compile(r"@\S+|https?://\S+")
+    counts = []
     for account in big.accounts_of_kind("varied_replier"):
-        texts = [strip.sub("", s.text).strip() for s in big.statuses_of(account.id) if s.is_reply]
-        assert len(texts) > 10 and len(set(texts)) == len(texts)
+        texts = [re.sub(r"\W+", " ", strip.sub("", s.text).lower()).strip()
+                 for s in big.statuses_of(account.id) if s.intent == "pitch"]
+        assert len(set(texts)) == len(texts)
+        counts.append(len(texts))
+    assert max(counts) > 30
     for account in big.accounts_of_kind("keyword_replier"):
         texts = [strip.sub("", s.text).strip() for s in big.statuses_of(account.id) if s.is_reply]
         top = Counter(texts).most_common(1)[0][1]
@@ -142,7 +147,8 @@ def test_seed_artefacts_appear_in_link_promoter_and_praise_replies(big: Communit
 def test_scripted_replies_are_triggered_by_watched_keywords(big: Community) -> None:
     for reply in big.statuses:
         kind = _kind(big, reply)
-        if kind in ("keyword_replier", "slow_replier", "coordinated", "varied_replier", "competitor_smear") and reply.is_reply:
+        if kind in ("keyword_replier", "slow_replier", "coordinated", "varied_replier", "competitor_smear") \
+                and reply.intent == "pitch":
             parent = big.parent(reply)
             words = re.sub(r"@\S+|https?://\S+", " ", parent.text).lower()
             assert re.search(r"\b(vacuum|hoover)", words) or {t.lower() for t in parent.tags} & {"vacuum", "robotvacuum", "vacuumcleaner"}
@@ -242,3 +248,19 @@ def test_params_window_and_presets() -> None:
     community = simulate(params)
     assert all(community.start_ms <= s.created_ms < community.end_ms for s in community.statuses)
     assert SimParams.training(3).seed == 3 and SimParams.training(3).keyword_repliers >= 10
+
+
+def test_same_seed_same_bytes_across_processes_with_different_hash_seeds() -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = ("import hashlib, json; from detector.mastodon_server.community import simulate, SimParams; "
+              "c = simulate(SimParams(seed=9, days=0.5, humans=80)); "
+              "print(hashlib.sha256(json.dumps(list(c.statuses_json())).encode()).hexdigest())")
+    digests = {
+        subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": str(h)}, check=True,
+                       capture_output=True, text=True).stdout
+        for h in (1, 2)
+    }
+    assert len(digests) == 1

@@ -64,19 +64,27 @@ DEFAULT_BRANDS: tuple[Brand, ...] = (
 PRODUCT_NOUNS = ("vacuum", "vacuum cleaner", "cordless vacuum", "robot vacuum", "stick vacuum", "hoover")
 PRODUCT_HASHTAGS = ("vacuum", "RobotVacuum", "cleaning", "CleanTok", "HomeHacks", "vacuumcleaner")
 
-# Shops and review sites humans link to when they recommend something (overlaps spam domains'
-# style on purpose: small shops on .shop/.store, affiliate-looking paths, shorteners).
-HUMAN_LINK_SITES = (
+# Where product links point. Humans and scripts draw from the same pools (review sites, shops,
+# marketplaces with referral tags, shorteners, tracking parameters); a script adds its own shop.
+REVIEW_SITES = (
     "https://www.rtings.example/vacuum/reviews/{slug}",
     "https://www.wirecutter.example/reviews/best-{slug}/",
-    "https://www.youtube.com/watch?v={vid}",
     "https://floorcare-forum.example/t/{slug}/{n}",
-    "https://www.amazon.example/dp/B0{n}{vid5}",
-    "https://homeandhearth.store/products/{slug}",
-    "https://bit.ly/{short}",
     "https://www.reddit.com/r/VacuumCleaners/comments/{short}/{slug}/",
     "https://www.ifixit.example/Guide/{slug}/{n}",
+    "https://www.youtube.com/watch?v={vid}",
 )
+SHOP_SITES = (
+    "https://www.amazon.example/dp/B0{n}{vid5}",
+    "https://www.amazon.example/dp/B0{n}{vid5}?tag={tag}-20",
+    "https://homeandhearth.store/products/{slug}",
+    "https://www.currys.example/products/{slug}-{n}.html",
+    "https://cleanhome.shop/{slug}",
+    "https://bit.ly/{short}",
+)
+EVERYDAY_LINKS = ("https://www.youtube.com/watch?v={vid}", "https://en.wikipedia.org/wiki/{slug}",
+                  "https://{short}.blog.example/{yyyy}/{slug}", "https://www.bbc.example/news/{slug}-{n}")
+AFFILIATE_TAGS = ("vacdeals", "homefinds", "cleanpicks", "mydeals0", "techbargain", "reviewsbyjo")
 NEWS_SITES = (
     ("https://www.theverge.example/{n}/{slug}", "The Verge"),
     ("https://www.bbc.example/news/technology-{n}", "BBC News"),
@@ -313,6 +321,11 @@ SMEAR_LINES = (
     "Whatever you do, not the {other} {other_model}. {other_problem_cap}.",
     "Friends don't let friends buy {other}. {brand} {model} all the way.",
 )
+PRODUCT_FOLLOW_UPS = (
+    "Which model is it?", "How old is it?", "Did you try cleaning the filter?", "Is it still under warranty?",
+    "What's your budget?", "Carpet or hard floors?", "Corded or cordless?", "Have you looked at the {brand} {model}?",
+    "How's the battery on it?", "Does it cope with pet hair?", "Where did you buy it?", "Is the {model} any good?",
+)
 COMPLAINT_REPLIES = (
     "Ugh, same with mine. {problem_cap}.", "Have you tried contacting {brand}? They sorted mine out.",
     "Oh no. Ours did that too, turned out to be the belt.", "That's awful, that model used to be so good.",
@@ -345,6 +358,7 @@ LINK_PROMO_MIDDLES = (
     "Experts agree that a good {noun} should last for years with the right care.",
     "{shop_name} offers honest reviews and the best prices on every major brand.",
 )
+ADVICE_GUIDES = ("Rtings", "the floorcare forum", "Wirecutter", "the r/VacuumCleaners wiki", "iFixit", "Which?")
 LINK_PROMO_TOPICS = ("home cleaning", "floor care", "vacuum buying", "allergy-free living", "smart cleaning")
 LINK_PROMO_VERBS = ("clean", "shop", "live", "care for their homes")
 
@@ -386,8 +400,15 @@ def _short(rng: random.Random, n: int = 7) -> str:
 def fill_url(template: str, rng: random.Random, slug: str) -> str:
     return template.format(
         slug=slug, n=rng.randrange(10000, 999999), vid=_short(rng, 11), vid5=_short(rng, 5).upper(),
-        short=_short(rng), yyyy=rng.choice(("2023", "2024")),
+        short=_short(rng), yyyy=rng.choice(("2023", "2024")), tag=rng.choice(AFFILIATE_TAGS),
     )
+
+
+def with_tracking(url: str, rng: random.Random) -> str:
+    """Add the tracking parameters that links copied from a shop or newsletter carry."""
+    source = rng.choice(("mastodon", "social", "newsletter", "share", "ig"))
+    extra = f"utm_source={source}&utm_medium={rng.choice(('social', 'referral', 'email'))}&utm_campaign={rng.randrange(100, 9999)}"
+    return url + ("&" if "?" in url else "?") + extra
 
 
 def cap(text: str) -> str:
@@ -420,7 +441,7 @@ class Style:
 # A word of 4+ letters that is not part of a mention, hashtag or link.
 _TYPO_WORD = re.compile(r"(?<![@#/\w.:=&?-])[A-Za-z]{4,}(?![\w/:.@]\w)")
 _FIRST_STOP = re.compile(r"\.(\s|$)")
-_CAPITALISED = re.compile(r"(^|\s)([A-Z][a-z']*)")
+_CAPITALISED = re.compile(r"(^|\s)([A-Z][a-z']*)(?![A-Za-z])")  # "Hello" -> "hello", "LLC" stays
 
 
 def _typo(word: str, rng: random.Random) -> str:
@@ -484,9 +505,6 @@ class Grammar:
         text = template.format(**slots)
         return re.sub(r"[ \t]{2,}", " ", text).strip()
 
-    def human_link(self, rng: random.Random, subject: str) -> str:
-        return fill_url(rng.choice(HUMAN_LINK_SITES), rng, slugify(subject) or "review")
-
     # -- everyday posts
     def everyday_post(self, rng: random.Random, topic: str) -> str:
         bank = TOPICS[topic]
@@ -496,7 +514,7 @@ class Grammar:
             second = rng.choice(bank["lines"]).format(thing=rng.choice(bank["things"]), n=rng.randrange(2, 90), year="2024")
             text += " " + cap(second)
         if rng.random() < 0.05:
-            text += " " + fill_url(rng.choice(HUMAN_LINK_SITES[2:4]), rng, slugify(topic))
+            text += " " + fill_url(rng.choice(EVERYDAY_LINKS), rng, slugify(topic))
         return text
 
     def everyday_reply(self, rng: random.Random, topic: str) -> str:
@@ -542,6 +560,65 @@ class Grammar:
             text += " " + rng.choice(LINK_LEADS).format(link=link)
         return text
 
+    def product_link(self, rng: random.Random, brand: Brand, *, own: str | None = None, own_share: float = 0.0,
+                     tracking: float = 0.2) -> str:
+        """A link a product reply might carry: a review, a marketplace, the brand's shop, a shortener,
+        or (with ``own_share``) the poster's own site ``own``."""
+        model = rng.choice(brand.models)
+        slug = slugify(f"{brand.name} {model}")
+        roll = rng.random()
+        if own and roll < own_share:
+            url = f"{own}{rng.choice(('', '/deals', '/' + slugify(brand.name), '/shop', '/best-vacuum', '/' + slug))}"
+        elif roll < own_share + (1 - own_share) * 0.45:
+            url = fill_url(rng.choice(REVIEW_SITES), rng, slug)
+        elif roll < own_share + (1 - own_share) * 0.85:
+            url = fill_url(rng.choice(SHOP_SITES), rng, slug)
+        else:
+            url = f"{brand.shop_url}/{slug}"
+        return with_tracking(url, rng) if rng.random() < tracking and "bit.ly" not in url else url
+
+    def product_reply(self, rng: random.Random, mode: str, brand: Brand, *, other: Brand | None = None,
+                      link: str | None = None, keyword: str | None = None, artefacts: bool = False,
+                      name: str = "") -> str:
+        """A reply to a product post, in one of the shared modes.
+
+        ``recommend`` / ``deal`` / ``hook`` (a pitch) / ``warn`` (against another brand) /
+        ``sympathy`` / ``praise`` (generic, fits any post) / ``advice`` (an informative paragraph
+        ending "I recommend visiting <link>") / ``varied`` (the large grammar) / ``question`` /
+        ``chat``. Humans and scripts both call this; only the mix of modes differs by kind.
+        """
+        if mode == "recommend":
+            return self.recommendation(rng, brand, link=link)
+        if mode == "deal":
+            return self.recommendation(rng, brand, link=link, deal=True)
+        if mode == "hook":
+            slots = self._slots(rng, brand, name=name or "there")
+            parts = [self._fill(rng.choice(PITCH_HOOKS), slots), self._fill(rng.choice(PITCH_BODIES), slots)]
+            if rng.random() < 0.4:
+                parts.append(self._fill(rng.choice(DEAL_LINES), slots))
+            if link:
+                parts.append((rng.choice(CTAS) + " " + link).strip())
+            return " ".join(p for p in parts if p)
+        if mode == "warn":
+            target = other if other is not None and other is not brand else None
+            text = self.smear(rng, brand, target or rng.choice([b for b in self.brands if b is not brand] or [brand]))
+            return f"{text} {rng.choice(LINK_LEADS).format(link=link)}" if link else text
+        if mode == "sympathy":
+            return self.complaint_reply(rng, brand)
+        if mode == "praise":
+            text = self.generic_praise(rng)
+            return f"{text} {link}" if link else text
+        if mode == "advice":  # scripts promote a "guide" business; people point at a review site
+            guide = f"{brand.name} Ventures LLC" if artefacts else rng.choice(ADVICE_GUIDES)
+            return self.link_promo(rng, guide, link or self.product_link(rng, brand), artefacts=artefacts)
+        if mode == "varied":
+            return varied_pitch(rng, self, brand, link, keyword)
+        if mode == "question":
+            return self._fill(rng.choice(PRODUCT_FOLLOW_UPS), self._slots(rng, brand))
+        if mode == "chat":
+            return rng.choice(REACTIONS) + " " + rng.choice(FOLLOW_UPS)
+        raise ValueError(f"unknown reply mode {mode!r}")
+
     def complaint_reply(self, rng: random.Random, brand: Brand) -> str:
         return self._fill(rng.choice(COMPLAINT_REPLIES), self._slots(rng, brand))
 
@@ -562,21 +639,6 @@ class Grammar:
 
     def support_followup(self, rng: random.Random, name: str, agent: str) -> str:
         return rng.choice(SUPPORT_FOLLOWUPS).format(name=name or "there") + f" ^{agent}"
-
-    # -- scripted pitches: a bot's template is drawn once and reused
-    def pitch_template(self, rng: random.Random, brand: Brand, *, with_link: bool = True, deal: float = 0.5) -> str:
-        """A frozen pitch with ``{name}`` and ``{link}`` left open: the script's template."""
-        slots = self._slots(rng, brand, name="{name}")
-        parts = [self._fill(rng.choice(PITCH_HOOKS), slots), self._fill(rng.choice(PITCH_BODIES), slots)]
-        if rng.random() < deal:
-            parts.append(self._fill(rng.choice(DEAL_LINES), slots))
-        if with_link:
-            parts.append((rng.choice(CTAS) + " {link}").strip())
-        return " ".join(p for p in parts if p)
-
-    def human_like_template(self, rng: random.Random, brand: Brand) -> str:
-        """A pitch that reads exactly like a human recommendation (bots borrow human phrasing)."""
-        return self.recommendation(rng, brand, link="{link}", deal=rng.random() < 0.3)
 
     def link_promo(self, rng: random.Random, shop_name: str, link: str, *, artefacts: bool = True) -> str:
         """The 'peter smith' pattern: pseudo-informative text, 'I recommend visiting http://...'.
