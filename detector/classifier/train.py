@@ -56,6 +56,7 @@ from detector.classifier.simulated import (
 from detector.classifier.trees import TreeEnsemble
 from detector.classifier.verdicts import Thresholds
 from detector.features.account import PROFILE_FEATURES, profile_vector
+from detector.mastodon_server.community import HARD_NEGATIVE_KINDS
 
 Log = Callable[[str], None]
 
@@ -110,12 +111,18 @@ def train_profile(examples: Sequence[ProfileExample]) -> TreeEnsemble:
     return fit_trees(X, [e.label for e in examples], PROFILE_FEATURES, additive=False, max_iter=300)
 
 
+# Hard negatives are few (a handful per community) but each has its own false-positive target:
+# they weigh this many times an ordinary account, so the model learns what sets them apart.
+HARD_NEGATIVE_WEIGHT = 4.0
+
+
 def train_account(rows: Sequence[AccountRow]) -> TreeEnsemble:
     X = np.array([r.vector for r in rows], dtype=float)
     monotonic = [MONOTONIC.get(f, 0) for f in ACCOUNT_FEATURES]
+    weights = [r.weight * (HARD_NEGATIVE_WEIGHT if r.kind in HARD_NEGATIVE_KINDS else 1.0) for r in rows]
     return fit_trees(
         X, [r.label for r in rows], ACCOUNT_FEATURES, additive=True, monotonic=monotonic, max_iter=300,
-        learning_rate=0.05, max_leaf_nodes=6, min_samples_leaf=40, l2=2.0, sample_weight=[r.weight for r in rows],
+        learning_rate=0.05, max_leaf_nodes=6, min_samples_leaf=40, l2=2.0, sample_weight=weights,
     )  # fmt: skip
 
 
