@@ -75,8 +75,17 @@ def test_keyword_replier_pattern_accumulates():
     assert activity.top_template().count == 23
     assert histogram_quantile(activity.latency_hist, 0.5) < 30
     vector = dict(zip(BEHAVIOUR_FEATURES, behaviour_vector(activity)))
-    assert vector["trigger_share"] == 1.0 and vector["template_repeat"] == 1.0 and vector["fast_share"] == 1.0
-    assert vector["targets_per_reply"] == 1.0
+    assert vector["trigger_share"] > 0.9 and vector["fast_share"] > 0.9  # 23 of 23, shrunk by two pseudo-replies
+    assert vector["template_repeat"] == 1.0 and vector["targets_per_reply"] == 1.0
+
+
+def test_one_reply_is_weak_evidence():
+    one, many = AccountActivity(), AccountActivity()
+    one.add(signals(0), watched=True)
+    for i in range(40):
+        many.add(signals(i), watched=True)
+    share = BEHAVIOUR_FEATURES.index("solicited_share")
+    assert 0.15 < behaviour_vector(one)[share] < 0.3 and behaviour_vector(many)[share] < 0.02
 
 
 def test_trigger_share_is_unknown_without_watched_keywords():

@@ -121,3 +121,48 @@ def evaluate(
     result["bad_lines"] = len(bad)
     result["keywords"] = list(keywords)
     return result
+
+
+def evaluate_simulated(seeds: Sequence[int], *, detector: Detector | None = None, varied: bool = False) -> dict[str, Any]:
+    """The model card's simulated evaluation for ``seeds`` (with and without watched keywords)."""
+    from detector.classifier.simulated import training_community
+
+    detector = detector or Detector.load()
+    out: dict[str, Any] = {"seeds": list(seeds), "varied": varied}
+    communities = [training_community(seed, varied=varied) for seed in seeds]
+    for mode in ("keywords", "no_keywords"):
+        started = time.perf_counter()
+        pooled: dict[str, list[Any]] = {}
+        for data in communities:
+            keywords = data.keywords if mode == "keywords" else ()
+            for key, values in score_labelled(detector, data.posts, data.labels, keywords).items():
+                pooled.setdefault(key, []).extend(values)
+        out[mode] = report(pooled, detector, time.perf_counter() - started)
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m detector.classifier.evaluate``: a JSON report on stdout (until the CLI has it)."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m detector.classifier.evaluate", description=__doc__.split("\n")[0])
+    parser.add_argument("statuses", nargs="?", type=Path, help="Status JSONL archive")
+    parser.add_argument("labels", nargs="?", type=Path, help="account_id,is_bot[,kind] CSV")
+    parser.add_argument("--keywords", nargs="*", default=[], help="watched keywords")
+    parser.add_argument("--simulated", nargs="*", type=int, metavar="SEED", help="score simulated communities instead")
+    parser.add_argument("--varied", action="store_true", help="with --simulated: draw parameters as training does")
+    parser.add_argument("--model", type=Path, default=None)
+    args = parser.parse_args(argv)
+    detector = Detector.load(args.model)
+    if args.simulated is not None:
+        result = evaluate_simulated(args.simulated or (3301, 3302, 3303), detector=detector, varied=args.varied)
+    elif args.statuses and args.labels:
+        result = evaluate(args.statuses, args.labels, detector=detector, keywords=args.keywords)
+    else:
+        parser.error("give STATUSES and LABELS, or --simulated [SEED ...]")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

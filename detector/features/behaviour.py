@@ -495,6 +495,18 @@ def _ratio(num: float, den: float) -> float:
     return num / den if den else NAN
 
 
+# Shares of an account's replies are shrunk towards a typical value with this many pseudo-replies,
+# so that one or two replies cannot look as extreme as a hundred ("0 of 1 replies answered someone
+# who asked" is weak evidence; "0 of 40" is strong). Priors: rough shares over all replying accounts.
+PSEUDO_REPLIES = 2.0
+_PRIOR = {"fast": 0.2, "trigger": 0.2, "topic": 0.3, "link": 0.3, "shortened": 0.05, "cta": 0.15, "praise": 0.1,
+          "solicited": 0.3, "content_positive": 0.3}  # fmt: skip
+
+
+def _shrunk(num: float, den: float, prior: str) -> float:
+    return (num + PSEUDO_REPLIES * _PRIOR[prior]) / (den + PSEUDO_REPLIES) if den else NAN
+
+
 def behaviour_vector(activity: AccountActivity, *, coordinated_accounts: int = 0) -> list[float]:
     """The account model's behaviour inputs, in :data:`BEHAVIOUR_FEATURES` order (NaN = unknown).
 
@@ -510,26 +522,27 @@ def behaviour_vector(activity: AccountActivity, *, coordinated_accounts: int = 0
     top_term = a.parent_terms.most()
     spread = a.gap_spread()
     entropy = a.hour_entropy()
-    fast = share_below(a.latency_hist, 60)
+    timed = sum(a.latency_hist)
+    fast = sum(a.latency_hist[: LATENCY_EDGES.index(60) + 1])
     return [
         math.log1p(n),
         NAN if median is None else math.log1p(median),
-        NAN if fast is None else fast,
+        _shrunk(fast, timed, "fast"),
         NAN if q25 is None or q75 is None or sum(a.latency_hist) < 3 else math.log1p(q75) - math.log1p(q25),
         _ratio(min(a.targets.estimate(), n), n),
-        _ratio(a.triggered, a.with_parent_text) if a.watched else NAN,
-        NAN if top_term is None else _ratio(top_term[1], a.with_parent_text),
+        _shrunk(a.triggered, a.with_parent_text, "trigger") if a.watched else NAN,
+        NAN if top_term is None else _shrunk(top_term[1], a.with_parent_text, "topic"),
         NAN if top is None or n < 2 else (top.count - 1) / (n - 1),
         math.log1p(coordinated_accounts),
-        _ratio(a.with_link, n),
-        _ratio(a.shortened, n),
+        _shrunk(a.with_link, n, "link"),
+        _shrunk(a.shortened, n, "shortened"),
         NAN if top_domain is None else _ratio(top_domain[1], a.with_link),
-        _ratio(a.with_cta, n),
-        _ratio(a.praise, n),
+        _shrunk(a.with_cta, n, "cta"),
+        _shrunk(a.praise, n, "praise"),
         _ratio(a.echo_sum, a.with_parent_text),
-        _ratio(a.solicited, a.with_parent_text),
+        _shrunk(a.solicited, a.with_parent_text, "solicited"),
         _ratio(a.content_sum, n),
-        _ratio(a.content_positive, n),
+        _shrunk(a.content_positive, n, "content_positive"),
         NAN if spread is None else spread,
         NAN if entropy is None else entropy,
     ]

@@ -90,10 +90,12 @@ class TopCounts:
         elif len(counts) < self.size:
             counts[key] = n
         else:
-            rarest = min(counts, key=counts.__getitem__)
-            if counts[rarest] <= n:
-                del counts[rarest]
-                counts[key] = n
+            # Full: replace a key counted no more than this one (first found), else drop it.
+            for old, count in counts.items():
+                if count <= n:
+                    del counts[old]
+                    counts[key] = n
+                    break
 
     def top(self, n: int | None = None) -> list[tuple[str, int]]:
         ranked = sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))

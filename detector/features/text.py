@@ -162,6 +162,7 @@ _STOPWORDS = _FILLER | frozenset(
     about into over after before because while who whom which when where why how get got go going
     out up down off again only own same other any each few most both""".split()
 )
+_NOT_TOPIC = _STOPWORDS | _PRAISE
 _PHONE = re.compile(r"(?:\+?\d[\d\s().-]{7,}\d)")
 _MONEY = re.compile(r"[$€£]\s?\d|\d\s?(?:usd|eur|gbp|dollars?|pounds?|euros?)\b|\b(?:cash|prize|reward)\b", re.I)
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\U0001f000-\U0001f2ff]")
@@ -204,12 +205,12 @@ class TextSignals:
 
 def is_topic_word(word: str) -> bool:
     """A word that can say what a text is about: 3+ letters, not a stop word, not praise."""
-    return len(word) > 2 and word not in _STOPWORDS and word not in _PRAISE
+    return len(word) > 2 and word not in _NOT_TOPIC
 
 
 def topic_words(folded: str) -> set[str]:
     """Words that say what a text is about: not stop words, not placeholders, 3+ letters."""
-    return {w for w in _WORDS.findall(folded) if is_topic_word(w)}
+    return {w for w in _WORDS.findall(folded) if len(w) > 2 and w not in _NOT_TOPIC}
 
 
 def is_generic_praise(words: Sequence[str]) -> bool:
