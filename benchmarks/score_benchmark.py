@@ -60,10 +60,15 @@ def generate(target_replies: int) -> Path:
 
 
 def first_half(path: Path) -> Path:
+    """The first half of the archive's lines, copied line by line: the benchmark process must stay
+    small, because a child's peak RSS counts the parent's memory it was forked with."""
     half = path.with_name(path.stem + "-half.jsonl")
     if not half.exists():
-        lines = path.read_bytes().splitlines(keepends=True)
-        half.write_bytes(b"".join(lines[: len(lines) // 2]))
+        with path.open("rb") as lines:
+            count = sum(1 for _ in lines)
+        with path.open("rb") as lines, half.open("wb") as out:
+            for line, _ in zip(lines, range(count // 2)):
+                out.write(line)
     return half
 
 
@@ -112,7 +117,8 @@ def work_botwatch(path: Path, profile: bool = False) -> dict:
         started = time.perf_counter()
         if profiler:
             profiler.enable()
-        summary = score_file(path, Path(tmp) / "replies.jsonl", Path(tmp) / "accounts.jsonl", detector=detector)
+        summary = score_file(path, Path(tmp) / "replies.jsonl", Path(tmp) / "accounts.jsonl", detector=detector,
+                             keywords=("vacuum", "hoover"))
         if profiler:
             profiler.disable()
         seconds = time.perf_counter() - started

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import sys
 import zlib
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,13 @@ MAX_BYTES = 64 * 1024 * 1024  # a model is a few MB; refuse to inflate anything 
 
 
 def default_model_path() -> Path:
-    """``models/botwatch-detector.json.gz`` at the root of the botwatch checkout."""
-    return Path(__file__).resolve().parents[2] / "models" / DEFAULT_NAME
+    """The shipped model: ``models/`` of the botwatch checkout (editable installs, the source
+    tree), else ``<prefix>/share/botwatch/models/`` where a wheel install puts it."""
+    checkout = Path(__file__).resolve().parents[2] / "models" / DEFAULT_NAME
+    if checkout.exists():
+        return checkout
+    installed = Path(sys.prefix) / "share" / "botwatch" / "models" / DEFAULT_NAME
+    return installed if installed.exists() else checkout
 
 
 def _digest(payload: Any) -> str:
