@@ -12,11 +12,12 @@ Every problem is reported with the file, the key path and what was expected, e.g
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 import stat
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -30,6 +31,12 @@ ROUTES = ("hashtags", "public", "search", "brand")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$")
 _DURATION_UNITS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+# Upper bounds, so that a typo ("5000d", inf) is an error here rather than an overflow in the
+# scheduler or in date arithmetic hours later.
+MAX_INTERVAL_SECONDS = 7 * 86400
+MAX_LOOKBACK_HOURS = 90 * 24
+MAX_REQUEST_TIMEOUT = 600
+MAX_PAGES = 10_000
 
 
 class Secret:
@@ -199,16 +206,22 @@ def _string_list(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v.strip() for v in value))
 
 
-def _positive_number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise ValueError("expected a positive number")
-    return float(value)
+def _positive_number(limit: float) -> Callable[[Any], float]:
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= limit:
+            raise ValueError(f"expected a positive number up to {limit:g}")  # nan fails the comparison too
+        return float(value)
+
+    return check
 
 
-def _positive_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError("expected a positive whole number")
-    return value
+def _positive_int(limit: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= limit:
+            raise ValueError(f"expected a whole number from 1 to {limit}")
+        return value
+
+    return check
 
 
 def _probability(value: Any) -> float:
@@ -225,8 +238,8 @@ def parse_duration(value: Any) -> float:
         seconds = float(m.group(1)) * _DURATION_UNITS[m.group(2)]
     else:
         raise ValueError("expected a duration such as 300, \"90s\", \"5m\" or \"1h\"")
-    if seconds <= 0:
-        raise ValueError("expected a positive duration")
+    if not 0 < seconds <= MAX_INTERVAL_SECONDS:  # nan fails the comparison too
+        raise ValueError(f"expected a positive duration up to {MAX_INTERVAL_SECONDS // 86400} days")
     return seconds
 
 
@@ -241,10 +254,29 @@ def _time_of_day(value: Any) -> dtime:
     raise ValueError("expected a time of day such as \"06:00\"")
 
 
+def _path(value: Any) -> Path:
+    """A path as written, ``~`` expanded: NUL bytes and unknown users are errors now, not later."""
+    text = _nonempty(value)
+    if "\0" in text:
+        raise ValueError("expected a path without NUL characters")
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # ~user that does not exist, or no home directory
+        raise ValueError("cannot expand '~' in this path") from None
+
+
+def _credential_name(value: Any) -> str:
+    """A systemd credential is a file name in ``$CREDENTIALS_DIRECTORY``, never a path out of it."""
+    text = _nonempty(value)
+    if "/" in text or "\0" in text or text in (".", ".."):
+        raise ValueError("expected a credential name as in LoadCredential= (a file name, no '/')")
+    return text
+
+
 def _zone(value: Any) -> ZoneInfo:
     try:
         return ZoneInfo(_nonempty(value))
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America" is a directory of zones
         raise ValueError("expected an IANA time zone such as \"Europe/Berlin\" or \"UTC\"") from None
 
 
@@ -297,18 +329,17 @@ def _read_token(name: str, table: _Reader, environ: Mapping[str, str], base: Pat
     env_name = env_token_name(name)
     if environ.get(env_name, "").strip():
         return Secret(environ[env_name].strip()), f"environment variable {env_name}", warnings
-    token_file = table.get("token_file", "a path", _nonempty, None)
-    credential = table.get("token_credential", "a credential name", _nonempty, None)
+    path = table.get("token_file", "a path", _path, None)
+    credential = table.get("token_credential", "a credential name", _credential_name, None)
     key = "token_file"
     if credential is not None:
         key = "token_credential"
         cred_dir = environ.get("CREDENTIALS_DIRECTORY")
         if not cred_dir:
             raise table.fail(key, "set, but $CREDENTIALS_DIRECTORY is not (is the service run by systemd with LoadCredential=?)")
-        token_file = str(Path(cred_dir) / credential)
-    if token_file is None:
+        path = Path(cred_dir) / credential
+    if path is None:
         return None, "none (anonymous access)", warnings
-    path = Path(token_file).expanduser()
     if not path.is_absolute():
         path = base / path
     try:
@@ -316,6 +347,8 @@ def _read_token(name: str, table: _Reader, environ: Mapping[str, str], base: Pat
         token = path.read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise table.fail(key, f"cannot read {path}: {exc.strerror}") from None
+    except ValueError:  # not UTF-8, or a NUL in $CREDENTIALS_DIRECTORY
+        raise table.fail(key, f"{path} is not a token (one line of text)") from None
     if not token:
         raise table.fail(key, f"{path} is empty")
     if mode & (stat.S_IRWXG | stat.S_IRWXO) and credential is None:
@@ -335,16 +368,19 @@ def parse_config(
     base = path.parent if path is not None else Path.cwd()
     top = _Reader("", document, origin)
     main = _Reader("botwatch", _table(top, "botwatch"), origin)
-    state_dir = Path(main.get("state_dir", "a path", _nonempty, "") or default_state_dir(environ)).expanduser()
+    state_dir = main.get("state_dir", "a path", _path, None) or default_state_dir(environ)
     if environ.get("BOTWATCH_STATE_DIR"):
-        state_dir = Path(environ["BOTWATCH_STATE_DIR"]).expanduser()
+        try:
+            state_dir = _path(environ["BOTWATCH_STATE_DIR"])
+        except ValueError as exc:
+            raise ConfigError(f"$BOTWATCH_STATE_DIR: {exc}") from None
     if not state_dir.is_absolute():
         state_dir = base / state_dir
     database_url = environ.get("BOTWATCH_DATABASE_URL") or main.get("database_url", "a URL", _nonempty, None)
     if database_url is None:
         database_url = sqlite_url(state_dir / "botwatch.sqlite3")
-    model = main.get("model", "a path", _nonempty, None)
-    model_path = None if model is None else (Path(model).expanduser() if Path(model).expanduser().is_absolute() else base / model)
+    model = main.get("model", "a path", _path, None)
+    model_path = None if model is None else (model if model.is_absolute() else base / model)
     zone = main.get("timezone", "a time zone", _zone, ZoneInfo("UTC"))
     summary_time = main.get("summary_time", "a time", _time_of_day, dtime(0, 15))
     log_format = main.get("log_format", "a format", _choice("auto", "json", "console"), "auto")
@@ -366,8 +402,8 @@ def parse_config(
             url=table.get("url", "a URL", _url, None) or _missing(table, "url", "the server's address, e.g. url = \"https://mastodon.social\""),
             token=token,
             token_source=token_source,
-            request_timeout=table.get("request_timeout", "seconds", _positive_number, 20.0),
-            max_pages=table.get("max_pages", "a count", _positive_int, 10),
+            request_timeout=table.get("request_timeout", "seconds", _positive_number(MAX_REQUEST_TIMEOUT), 20.0),
+            max_pages=table.get("max_pages", "a count", _positive_int(MAX_PAGES), 10),
             user_agent=table.get("user_agent", "a string", _nonempty, InstanceConfig.user_agent),
         )
         table.reject_unknown()
@@ -396,7 +432,7 @@ def parse_config(
             allowlist=tuple(map(_account, table.get("allowlist", "a list", _string_list, ()))),
             interval_seconds=table.get("interval", "a duration", parse_duration, 300.0),
             routes=table.get("routes", "a list", _routes, ROUTES),
-            lookback_hours=table.get("lookback_hours", "hours", _positive_number, 24.0),
+            lookback_hours=table.get("lookback_hours", "hours", _positive_number(MAX_LOOKBACK_HOURS), 24.0),
         )
         table.reject_unknown()
         if not (watch.keywords or watch.hashtags or watch.brand_accounts):
@@ -439,6 +475,7 @@ def load_config(path: Path | str | None = None, environ: Mapping[str, str] | Non
     path = Path(path) if path is not None else default_config_path(environ)
     try:
         with path.open("rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
             document = tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file", hint="create one with: botwatch init") from None
@@ -448,4 +485,20 @@ def load_config(path: Path | str | None = None, environ: Mapping[str, str] | Non
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not valid TOML: the file is not UTF-8 text") from None
-    return parse_config(document, origin=str(path), path=path.resolve(), environ=environ)
+    config = parse_config(document, origin=str(path), path=path.resolve(), environ=environ)
+    secret = _secret_in(document)
+    if secret and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        warning = (f"{path} holds {secret} and is readable by other users; run: chmod 600 {path} "
+                   "(or set BOTWATCH_DATABASE_URL in the service's environment instead)")
+        config = replace(config, warnings=(*config.warnings, warning))
+    return config
+
+
+def _secret_in(document: Mapping[str, Any]) -> str | None:
+    """What in a config file should not be readable by everyone (a database password), if any."""
+    main = document.get("botwatch")
+    url = main.get("database_url") if isinstance(main, Mapping) else None
+    try:
+        return "a database password (botwatch.database_url)" if isinstance(url, str) and urlsplit(url).password else None
+    except ValueError:  # not a URL at all: parse_config has accepted it, Store.open will say what is wrong
+        return None

@@ -90,7 +90,8 @@ def write_demo_config(state_dir: Path, base_url: str, params: SimParams) -> Path
         "# Written by `botwatch demo`. The simulated server at this URL ends with the demo.\n"
         "[botwatch]\n"
         'state_dir = "."\n'
-        "timezone = \"UTC\"\n\n"
+        "timezone = \"UTC\"\n"
+        "summary_time = \"00:00\"  # the last poll is at midnight: the day is summarised then\n\n"
         f"[instances.{INSTANCE}]\n"
         f'url = "{base_url}"\n'
         "max_pages = 50\n\n"

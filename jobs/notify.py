@@ -26,6 +26,19 @@ def send(message: str, environ: "os._Environ[str] | dict[str, str]" = os.environ
     return True
 
 
+def watchdog_interval(environ: "os._Environ[str] | dict[str, str]" = os.environ) -> float | None:
+    """How often to ping: half of systemd's ``WatchdogSec=`` (``$WATCHDOG_USEC``), as sd_watchdog_enabled
+    advises; ``None`` when no watchdog is set for this process."""
+    pid = environ.get("WATCHDOG_PID")
+    if pid and pid != str(os.getpid()):
+        return None
+    try:
+        usec = int(environ.get("WATCHDOG_USEC", ""))
+    except ValueError:
+        return None
+    return usec / 2e6 if usec > 0 else None
+
+
 def ready() -> bool:
     return send("READY=1\nSTATUS=polling")
 

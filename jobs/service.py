@@ -20,7 +20,6 @@ from typing import Any, Callable, Mapping
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from detector.config import Config
@@ -28,6 +27,7 @@ from detector.errors import BotwatchError
 from detector.logs import get_logger
 from jobs import notify
 from jobs.jobstore import JsonJobStore, trigger_to_json
+from jobs.summary import summary_trigger
 
 log = get_logger("botwatch.service")
 JOB_TABLE = "scheduler_jobs"
@@ -132,7 +132,7 @@ class Service:
         try:
             poll_watch(self.runtime, watch)
         except BotwatchError as exc:
-            log.warning("poll.failed", watch=watch_name, error=str(exc), error_type=type(exc).__name__)
+            log.warning("poll.failed", watch=watch_name, error=str(exc), error_type=type(exc).__name__, hint=exc.hint)
         except Exception:  # a bug must not kill the scheduler thread or other watches
             log.exception("poll.crashed", watch=watch_name)
 
@@ -142,7 +142,7 @@ class Service:
         try:
             write_due_summaries(self.runtime)
         except BotwatchError as exc:
-            log.warning("summary.failed", error=str(exc), error_type=type(exc).__name__)
+            log.warning("summary.failed", error=str(exc), error_type=type(exc).__name__, hint=exc.hint)
         except Exception:
             log.exception("summary.crashed")
 
@@ -160,9 +160,7 @@ class Service:
         jobs[SUMMARY_JOB] = {
             "func": "jobs.service:run_daily_summary",
             "args": [],
-            "trigger": CronTrigger(
-                hour=config.summary_time.hour, minute=config.summary_time.minute, timezone=config.timezone
-            ),
+            "trigger": summary_trigger(config, self.runtime.clock()),  # not a cron trigger: see jobs.summary
             "name": "daily summary",
         }
         return jobs
@@ -212,10 +210,11 @@ class Service:
             stop.set()
 
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        ping_every = min(WATCHDOG_PING_SECONDS, notify.watchdog_interval() or WATCHDOG_PING_SECONDS)
         try:
             self.start()
             notify.ready()
-            while not stop.wait(WATCHDOG_PING_SECONDS):
+            while not stop.wait(ping_every):
                 if self.scheduler.running:
                     notify.watchdog()
             notify.stopping()

@@ -1,9 +1,20 @@
 """The daily summary job: one summary per watch and day, in the configured time zone.
 
-Days are whole local days (so a DST day has 23 or 25 hours). The job summarises every finished
-day since the watch's last summary, so a service that was down at summary time catches up on
-its next run, and the store keeps at most one summary per watch and day, so running the job
-twice (a coalesced missed run plus the regular one, or two workers) writes each day once.
+Days are whole local days (so a DST day has 23 or 25 hours). A day's summary is due at
+``summary_time`` on the next local day (a time that day skips, in a spring-forward gap, means the
+same instant an hour later; a time it has twice means the first). The job summarises every day
+that is due and has no summary yet, so a service that was down at summary time catches up on its
+next run, and the store keeps at most one summary per watch and day, so running the job more
+often (a coalesced missed run, two workers, the regular short interval) writes each day once.
+
+The job runs on a short UTC interval aligned to ``summary_time`` (:func:`summary_trigger`), not on
+APScheduler's daily cron trigger: 3.11's cron skips the day after a spring-forward change for
+times before the change (a 00:15 summary in Berlin fires on 29 March, then 31 March), and an
+interval in UTC has no DST days at all.
+
+Clocks jump. A summary whose ``created_at`` lies in the future was written by a clock that ran
+ahead (or ours went back since): the day may not have been over, so once it really is due the
+day is summarised again, replacing that row. Until then such rows never stop later days.
 """
 
 from __future__ import annotations
@@ -14,7 +25,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from detector.config import WatchConfig
+from apscheduler.triggers.interval import IntervalTrigger
+
+from detector.config import Config, WatchConfig
 from detector.logs import get_logger
 from detector.reports.daily import DailySummary, SummaryReply, summarise_day
 from detector.reports.render import to_data, to_json, to_markdown
@@ -22,6 +35,7 @@ from detector.store.records import ReportReply
 
 log = get_logger("botwatch.summary")
 MAX_CATCH_UP_DAYS = 31
+CHECK_EVERY = timedelta(minutes=15)  # divides every UTC offset in use, so runs land on summary_time
 
 
 def day_window(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -29,6 +43,18 @@ def day_window(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time.min, tzinfo=zone)
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
     return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+
+def summary_due_at(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant when ``day``'s summary is due: ``at`` on the next local day."""
+    return datetime.combine(day + timedelta(days=1), at, tzinfo=zone).astimezone(timezone.utc)
+
+
+def summary_trigger(config: Config, now: datetime) -> IntervalTrigger:
+    """Every :data:`CHECK_EVERY` in UTC, one of the runs at each day's ``summary_time``."""
+    today = now.astimezone(config.timezone).date()
+    anchor = summary_due_at(today - timedelta(days=2), config.summary_time, config.timezone)
+    return IntervalTrigger(seconds=CHECK_EVERY.total_seconds(), start_date=anchor, timezone=timezone.utc)
 
 
 def due_days(last_done: date | None, started: date | None, today: date) -> list[date]:
@@ -93,12 +119,14 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def write_summary(store, reports_dir: Path, watch: WatchConfig, day: date, zone: ZoneInfo, model_version: str) -> bool:
-    """Summarise and store one day; ``False`` if it already had a summary (nothing is redone)."""
+def write_summary(store, reports_dir: Path, watch: WatchConfig, day: date, zone: ZoneInfo, model_version: str,
+                  *, replace: bool = False) -> bool:
+    """Summarise and store one day; ``False`` if it already had a summary (nothing is redone)
+    unless ``replace``."""
     existing = store.summary(watch.name, day)
-    if existing is None:
+    if existing is None or replace:
         summary = summarise(store, watch, day, zone, model_version)
-        created = store.save_summary(watch.name, day, to_markdown(summary), to_data(summary))
+        created = store.save_summary(watch.name, day, to_markdown(summary), to_data(summary), replace=replace)
     else:
         created = False
     stored = store.summary(watch.name, day)
@@ -112,15 +140,35 @@ def write_summary(store, reports_dir: Path, watch: WatchConfig, day: date, zone:
 
 
 def write_due_summaries(runtime, *, now: datetime | None = None) -> list[tuple[str, date]]:
-    """Summarise every finished day of every watch that has none yet."""
+    """Summarise every due day of every watch that has none yet (or one from a clock ahead)."""
     config, store = runtime.config, runtime.store
     now = now or runtime.clock()
     today = now.astimezone(config.timezone).date()
     written = []
     for watch in config.watches.values():
         started = store.watch_started_at(watch.name)
-        days = due_days(store.last_summary_day(watch.name), started.astimezone(config.timezone).date() if started else None, today)
-        for day in days:
-            if write_summary(store, config.reports_dir, watch, day, config.timezone, runtime.detector.version):
+        if started is None:
+            continue
+        first = started.astimezone(config.timezone).date()
+        for day, replace in _days_to_write(store, watch.name, first, today, now):
+            if summary_due_at(day, config.summary_time, config.timezone) > now:
+                continue
+            if write_summary(store, config.reports_dir, watch, day, config.timezone, runtime.detector.version,
+                             replace=replace):
                 written.append((watch.name, day))
+                if replace:
+                    log.warning("summary.rewritten", watch=watch.name, day=day.isoformat(),
+                                reason="written earlier by a clock that was ahead")
     return written
+
+
+def _days_to_write(store, watch: str, first: date, today: date, now: datetime) -> list[tuple[date, bool]]:
+    """``(day, replace)`` pairs before ``today``: days without a summary, and, after the clock
+    went back, days whose summary was written "later" than now."""
+    last = store.last_summary_day(watch)
+    latest = store.summary(watch, last) if last is not None else None
+    if latest is None or latest.created_at <= now:  # the usual case: two queries
+        return [(day, False) for day in due_days(last, first, today)]
+    days = due_days(None, first, today)
+    return [(day, existing is not None) for day in days
+            if (existing := store.summary(watch, day)) is None or existing.created_at > now]

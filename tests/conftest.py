@@ -195,3 +195,18 @@ def _reset_logging() -> Iterator[None]:
     structlog.reset_defaults()
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+def _hypothesis_profiles() -> None:
+    """CI runs the property and fuzz tests derandomised (the same examples every run, so a landing
+    never depends on luck); developers' runs explore new examples each time."""
+    import os
+
+    from hypothesis import settings
+
+    settings.register_profile("ci", derandomize=True, print_blob=True)
+    if os.environ.get("CI"):
+        settings.load_profile("ci")
+
+
+_hypothesis_profiles()

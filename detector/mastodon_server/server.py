@@ -369,7 +369,10 @@ class _Handler(BaseHTTPRequestHandler):
                                    owner.acct if owner else None, client, self.app.clock(), fault))
 
     def _json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> _Response:
-        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        try:
+            body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (hostile-input tests): JSON's \uXXXX escapes carry it
+            body = json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode("ascii")
         return _Response(status, body, headers=dict(headers or {}))
 
     def _send(self, response: _Response) -> None:

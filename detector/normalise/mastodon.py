@@ -76,6 +76,11 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _list(value: Any) -> list[Any]:
+    """An array field; anything else (null, or a server's odd scalar) counts as empty."""
+    return value if isinstance(value, list) else []
+
+
 def _require_mapping(value: Any, *, field: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise InputError(f"{field}: expected a JSON object, got {_preview(value)}")
@@ -130,10 +135,10 @@ def normalise_status(
         parsed = parse_html(_str(data.get("content")))
         mentions = tuple(
             Mention(id=_id(m.get("id"), field="status.mentions[].id"), acct=_str(m.get("acct")) or _str(m.get("username")))
-            for m in (data.get("mentions") or ())
+            for m in _list(data.get("mentions"))
             if isinstance(m, Mapping)
         )
-        tags = [_str(t.get("name")).lower() for t in (data.get("tags") or ()) if isinstance(t, Mapping)]
+        tags = [_str(t.get("name")).lower() for t in _list(data.get("tags")) if isinstance(t, Mapping)]
         hashtags = tuple(dict.fromkeys([t for t in tags if t] + list(parsed.hashtags)))
         links = parsed.links
         card = data.get("card")

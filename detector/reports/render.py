@@ -19,12 +19,17 @@ from detector.reports.daily import DailySummary, FlaggedAccount, Share
 # What can open markup, a link, raw HTML or an entity inside a line; "#", "+" and "-" only matter
 # at the start of a line, which escaped text never is.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+# Characters that act on whoever reads the report rather than being read: terminal escape
+# sequences (ESC and the other C0/C1 controls; `botwatch report` prints to a terminal) and the
+# bidi embeddings, overrides and isolates that reorder a line ("Trojan Source").
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 SAMPLE_CHARS = 280
 
 
 def md_escape(text: str, limit: int | None = None) -> str:
-    """Text safe to put inside a Markdown line: one line, no markup, no raw HTML, no links."""
-    text = " ".join(text.split())
+    """Text safe to put inside a Markdown line: one line, no markup, no raw HTML, no links, no
+    control characters."""
+    text = " ".join(_UNSAFE.sub("", text).split())
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
     return _MD_SPECIAL.sub(r"\\\1", text)

@@ -382,10 +382,11 @@ class Store:
     # ---- reports --------------------------------------------------------------------------------
 
     def replies_between(
-        self, watch: str, start: datetime, end: datetime, model_version: str
+        self, watch: str, start: datetime, end: datetime, model_version: str, *, with_raw: bool = False
     ) -> Iterator[ReportReply]:
         """Stream the replies ``watch`` found that were posted in ``[start, end)``, oldest
-        first, with ``model_version``'s scores of each reply and of its author."""
+        first, with ``model_version``'s scores of each reply and of its author (and each
+        reply's raw API JSON with ``with_raw``, for exports)."""
         _require_aware(start=start, end=end)
         watch_id = self._existing_watch_id(watch)
         if watch_id is None:
@@ -403,6 +404,7 @@ class Store:
                 wp.c.first_seen_at,
                 *rows.prefixed(rs, "rs", rows.REPLY_SCORE_FIELDS),
                 *rows.prefixed(acs, "acs", rows.ACCOUNT_SCORE_FIELDS),
+                *([p.c.raw.label("p_raw")] if with_raw else []),
             )
             .select_from(
                 wp.join(p, p.c.id == wp.c.post_id)
