@@ -99,3 +99,27 @@ def test_keyword_matcher_matches_word_starts_after_folding():
 def test_topic_words_skip_stop_words_praise_and_placeholders():
     assert topic_words(fold("Great post about the new robot vacuum")) == {"new", "robot", "vacuum"}
     assert topic_words(fold("@bob the V8 at https://x.example is 40 quid")) == {"quid"}
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("Like this comment if ur watching in 2015", "like this comment"),
+        ("Thumbs up if you still jam to this", "thumbs up if"),
+        ("Follow 4 Follow @someone Like 4 Like", "follow 4 follow"),
+        ("sub me if you dont like the song", "sub me"),
+        ("Check me out! I rap so yeah", "check me out"),
+        ("look at my channel i make minecraft lets plays", "at my channel"),
+        ("boost if you agree", "boost if"),
+    ],
+)
+def test_engagement_bait_and_self_promotion_count_as_calls_to_action(text, phrase):
+    assert phrase in text_signals(text).cta
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I like my new vacuum a lot", "I like this vacuum, it picks up cat hair", "my channel 4 remote stopped working", "share your thoughts on the hoover"],
+)
+def test_talk_about_liking_a_product_is_not_a_call_to_action(text):
+    assert not [c for c in text_signals(text).cta if c.startswith(("like", "share")) or "my" in c]

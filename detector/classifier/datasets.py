@@ -61,7 +61,8 @@ class ProfileExample:
     kind: str
 
 
-def _open_csv(path: Path) -> Iterator[dict[str, str]]:
+def open_csv(path: Path) -> Iterator[dict[str, str]]:
+    """Rows of a data-set CSV, with a hint saying where the data should be when it is missing."""
     if not path.is_file():
         raise InputError(f"{path}: training data not found", hint=f"set {DATA_ENV} to the folder holding the data sets")
     with path.open(encoding="utf-8", errors="replace", newline="") as handle:
@@ -83,7 +84,7 @@ def load_youtube(root: Path) -> list[TextExample]:
     out = []
     for path in files:
         video = path.stem.split("-", 1)[-1]
-        for row in _open_csv(path):
+        for row in open_csv(path):
             _require(row, path, "CONTENT", "CLASS")
             # Comments carry HTML (<br />, <a href>, entities) and a trailing U+FEFF.
             text = parse_html(row["CONTENT"]).text
@@ -155,7 +156,7 @@ def load_cresci2017(root: Path) -> list[ProfileExample]:
     out = []
     for name, label, kind in (("spam_user.csv", 1, "social_spambot_1"), ("genuine_users.csv", 0, "genuine")):
         path = folder / name
-        for row in _open_csv(path):
+        for row in open_csv(path):
             _require(row, path, "id", "screen_name", "created_at", "updated")
             author = twitter_author(row)
             out.append(ProfileExample(author, _observed(row["updated"], path), label, f"cresci2017:{row['id']}", "cresci2017", kind))
@@ -167,12 +168,12 @@ def load_cresci2015(root: Path) -> list[ProfileExample]:
     folder = root / "cresci2015_bas_users"
     fake_path = folder / "FAK_user_ids.csv"
     fake = {}
-    for row in _open_csv(fake_path):
+    for row in open_csv(fake_path):
         _require(row, fake_path, "id", "dataset")
         fake[row["id"]] = row["dataset"]
     path = folder / "bas_users.csv"
     out = []
-    for row in _open_csv(path):
+    for row in open_csv(path):
         _require(row, path, "id", "screen_name", "created_at", "updated", "dataset")
         label = int(row["id"] in fake)
         kind = f"fake_follower_{fake[row['id']]}" if label else f"human_{row['dataset'].lower()}"

@@ -141,7 +141,12 @@ _CTA = re.compile(
     r"|message me|contact (?:me|us)|whatsapp|telegram|use (?:my |promo )?code|promo|coupon|discount"
     r"|limited (?:time|offer)|act now|hurry|don'?t miss|free (?:trial|gift|money|shipping|entry)|win (?:a|an|cash|free)"
     r"|claim|earn (?:money|cash|\$)|make money|work from home|link in (?:bio|profile)|learn more|see more"
-    r"|recommend visiting|go to|guaranteed|best price|cheap|deal)\b"
+    r"|recommend visiting|go to|guaranteed|best price|cheap|deal"
+    # Engagement bait and self-promotion: asks for likes, boosts and follows in return, or points
+    # the reader at the writer's own channel. Farming phrases of every platform, not one data set.
+    r"|(?:like|boost|share|rt|retweet|fav) (?:this (?:comment|post|toot|tweet|reply|video)|if)|thumbs up (?:if|for)"
+    r"|give (?:it|this|me) a (?:like|thumbs up)|sub(?:scribe)? (?:me|to me)|(?:follow|like|sub)\s+(?:_num_|for)\s+(?:follow|like|sub)"
+    r"|check me out|look (?:me|us|it) up|(?:at|on|to|out|visit|see) my (?:channel|new (?:video|song|track|channel)|music|playlist|mixtape))\b"
     r"|%\s?off\b"
 )
 _PRAISE = frozenset(
@@ -174,7 +179,8 @@ _DOT_CUE = re.compile(r"[a-z0-9]\s?(?:\.|\(dot\)|\[dot\]| dot )\s?[a-z]{2}", re.
 _CTA_CUES = frozenset(
     """check visit click tap subscribe sub follow sign signup join register download install buy order shop get
     call text dm message contact whatsapp telegram use promo coupon discount off limited act hurry don dont free
-    win claim earn make work link learn see recommend go guaranteed best cheap deal""".split()
+    win claim earn make work link learn see recommend go guaranteed best cheap deal like boost share rt retweet fav thumbs
+    give sub look my""".split()
 )
 _MONEY_CUES = frozenset({"cash", "prize", "reward"})
 _DROP_LETTERS = _DROP_UPPER | dict.fromkeys(range(ord("a"), ord("z") + 1))
@@ -260,7 +266,7 @@ def text_signals(
     word_set = set(words)
     cta: tuple[str, ...] = ()
     if not _CTA_CUES.isdisjoint(word_set):
-        cta = tuple(dict.fromkeys(m.group(0) for m in _CTA.finditer(folded)))
+        cta = tuple(dict.fromkeys(" ".join(m.group(0).replace("_num_", "4").split()) for m in _CTA.finditer(folded)))
     echo = None
     if parent_text is not None:
         parent_topic = topic_words(fold(parent_text))
