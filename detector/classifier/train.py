@@ -40,7 +40,7 @@ from detector.classifier.datasets import (
     load_youtube,
 )
 from detector.classifier.detector import ACCOUNT_FEATURES, REPLY_FEATURES, Detector, LinearModel
-from detector.classifier.evaluate import report, score_labelled
+from detector.classifier.evaluate import pool, report, score_labelled
 from detector.classifier.fit import TextDoc, fit_platt, fit_text_model, fit_trees
 from detector.classifier.metrics import threshold_for_precision
 from detector.classifier.replay import Replay
@@ -234,8 +234,7 @@ def train(
             for name, seeds, varied in (("simulated", EVALUATION_SEEDS, False), ("varied", VARIED_EVALUATION_SEEDS, True)):
                 sim = list(pool.map(_evaluation_seed, [detector] * len(seeds), seeds, [varied] * len(seeds)))
                 for mode in ("keywords", "no_keywords"):
-                    pooled = {k: [v for s in sim for v in s[mode][k]] for k in sim[0][mode]}
-                    evaluation[f"{name}_{mode}"] = report(pooled, detector, 0.0)
+                    evaluation[f"{name}_{mode}"] = report(pool(s[mode] for s in sim), detector, 0.0)
                 say(f"evaluated on {name} seeds " + ", ".join(map(str, seeds)))
             evaluation.update(cv.data_set_evaluation(youtube, sms, cresci17, cresci15, pool))
             say("evaluated content and profile models by grouped cross-validation")
