@@ -369,6 +369,27 @@ class Store:
             )
             return deleted.rowcount > 0
 
+    def find_accounts(
+        self, *, handle: str | None = None, account_id: str | None = None
+    ) -> dict[AccountKey, str]:
+        """Stored accounts by handle or id, with their ``acct``: how a person names an account.
+
+        ``handle`` is ``name@host`` or ``name`` (case-insensitive); ``name@host`` also matches
+        the local account ``name`` of an instance botwatch reads at ``host``.
+        """
+        a = ACCOUNTS
+        if account_id is not None:
+            condition = a.c.account_id == account_id
+        else:
+            assert handle is not None
+            name, _, host = handle.lower().lstrip("@").partition("@")
+            condition = func.lower(a.c.acct) == handle.lower().lstrip("@")
+            if host:
+                condition = condition | (and_(func.lower(a.c.acct) == name, a.c.instance == host))
+        query = select(a.c.platform, a.c.instance, a.c.account_id, a.c.acct).where(condition)
+        with self._read() as conn:
+            return {(p, i, account): acct for p, i, account, acct in conn.execute(query)}
+
     def labels(self) -> dict[AccountKey, Label]:
         """Every person's verdict, by account key."""
         with self._read() as conn:
