@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from detector.classifier.user_labels import UserLabelled
 from detector.errors import InputError
 from detector.normalise.mastodon import PLATFORM
 from detector.store import Store
@@ -48,3 +49,13 @@ def resolve_account(store: Store, name: str, hosts: Mapping[str, str], *, instan
         raise InputError(f"account id {name} is not stored yet, and several instances are configured",
                          hint=f"say which with --instance ({', '.join(hosts)})")
     return {(PLATFORM, host, name): NOT_SEEN}
+
+
+def labelled_replies(store: Store) -> UserLabelled:
+    """Every labelled account's stored replies and the posts they answered, for training.
+
+    Account ids from several instances could collide; a store reads one instance as a rule, and
+    a collision only merges two accounts' replies under the later label.
+    """
+    labels = store.labels()
+    return UserLabelled(store.replies_of(labels), {key[2]: int(row.label == "bot") for key, row in labels.items()})

@@ -390,6 +390,24 @@ class Store:
         with self._read() as conn:
             return {(p, i, account): acct for p, i, account, acct in conn.execute(query)}
 
+    def replies_of(self, account_keys: Iterable[AccountKey]) -> list[Post]:
+        """Every stored reply by these accounts and every stored post they answer, oldest first:
+        what ``botwatch train --labels-from`` replays for the accounts people labelled."""
+        p, a = POSTS.alias("p"), ACCOUNTS.alias("a")
+        child = POSTS.alias("child")
+        with self._read() as conn:
+            ids = list(sql.ids_by_key(conn, ACCOUNTS, ACCOUNTS.c.account_id, {rows.clean_key(k) for k in account_keys}).values())
+            found: dict[int, Post] = {}
+            for chunk in sql.chunks(sorted(ids)):
+                replies = p.c.account_id.in_(chunk) & p.c.parent_id.is_not(None)
+                parents = exists().where(rows.is_parent(p, child), child.c.account_id.in_(chunk))
+                query = select(p.c.id.label("row_id"), *rows.post_columns(p, a)).select_from(
+                    p.join(a, a.c.id == p.c.account_id)
+                )
+                for m in conn.execute(query.where(replies | parents)).mappings():
+                    found[m["row_id"]] = rows.post_from(m)
+        return sorted(found.values(), key=lambda post: (post.created_at, post.id))
+
     def labels(self) -> dict[AccountKey, Label]:
         """Every person's verdict, by account key."""
         with self._read() as conn:
