@@ -57,7 +57,7 @@ def label(ctx: click.Context, account: str | None, verdict: str | None, note: st
                 store.set_label(key, verdict, note, by=by)  # type: ignore[arg-type]
                 click.echo(f"labelled {shown} {verdict}" + (f": {note}" if note else ""))
     if not remove:
-        click.echo("the label applies from the next scoring run", err=True)
+        click.echo("the label applies from the next scoring of one of its replies", err=True)
 
 
 def _print_labels(store) -> None:
