@@ -109,7 +109,7 @@ def test_empty_archive_and_unknown_ids_are_errors(detector, tmp_path):
     with pytest.raises(InputError, match="no Mastodon statuses"):
         evaluate(write(tmp_path / "empty.jsonl", ""), labels, detector=detector)
     unknown = write(tmp_path / "unknown.csv", "1,1\n2,0\n")
-    with pytest.raises(InputError, match=r"none of its 2 account ids replied .* \(3 accounts did"):
+    with pytest.raises(InputError, match=r"none of its 2 account ids \(such as '1'\) is one of the 3 accounts that replied in"):
         evaluate(ARCHIVE, unknown, detector=detector)
 
 

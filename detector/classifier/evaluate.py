@@ -179,8 +179,8 @@ def evaluate(
     if not scores["matched"]:
         example = next(iter(labels))
         raise InputError(
-            f"{labels_csv}: none of its {len(labels):,} account ids replied in {statuses_jsonl} "
-            f"({scores['replying_accounts']:,} accounts did, e.g. not {example!r})",
+            f"{labels_csv}: none of its {len(labels):,} account ids (such as {example!r}) is one of the "
+            f"{scores['replying_accounts']:,} accounts that replied in {statuses_jsonl}",
             hint="the ids must be the archive's account ids (the 'id' of each status's 'account')",
         )
     result = report(scores, detector, time.perf_counter() - started, threshold=threshold)
