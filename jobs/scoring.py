@@ -71,6 +71,7 @@ def _override(verdict: AccountVerdict, author: Author, watch: WatchConfig, label
         allowlisted=is_allowlisted(author, watch.allowlist + watch.brand_accounts),
         user_label=label.label if label else None,
         note=label.note if label else None,
+        by=label.by if label else None,
     )
 
 

@@ -16,6 +16,7 @@ from typing import Callable, Mapping
 from detector.features.account import ProfileSnapshot
 from detector.features.behaviour import LATENCY_EDGES, AccountActivity, histogram_quantile, share_below
 from detector.features.coordination import Coordination
+from detector.wording import count, number, share, verb
 
 MIN_WEIGHT = 0.3  # log-odds a theme must move the score by to be worth a sentence
 
@@ -34,10 +35,6 @@ def duration(seconds: float) -> str:
     if days < 730:
         return f"{round(days)} days"
     return f"{round(days / 365.25)} years"
-
-
-def _n(count: float) -> str:
-    return f"{count:,.0f}"
 
 
 @dataclass(frozen=True)
@@ -59,13 +56,16 @@ def _latency(c: AccountContext, up: bool) -> str | None:
     median = histogram_quantile(a.latency_hist, 0.5)
     if median is None:
         return None
+    if n == 1 and a.fastest:
+        median = a.fastest[0][0]  # one reply: its exact latency, not the histogram's estimate
+    typical = "" if n == 1 else "a median "
     if not up:
-        return f"answers a median {duration(median)} after the post it replies to, like people do ({_n(n)} replies timed)"
+        return f"answers {typical}{duration(median)} after the post it replies to, like people do ({count(n, 'reply', 'replies')} timed)"
     fast = sum(a.latency_hist[: LATENCY_EDGES.index(60) + 1])
-    text = f"replied a median {duration(median)} after the post it answered"
-    if fast:
-        text += f"; {_n(fast)} of {_n(n)} replies within a minute"
-    if a.fastest:
+    text = f"replied {typical}{duration(median)} after the post it answered"
+    if fast and n > 1:
+        text += f"; {share(fast, n)} within a minute"
+    if a.fastest and n > 1:
         text += f" (fastest {duration(a.fastest[0][0])})"
     return text
 
@@ -79,26 +79,28 @@ def _targets(c: AccountContext, up: bool) -> str | None:
         triggered_people = a.triggered_targets.estimate()
         q90 = histogram_quantile(a.triggered_latency_hist, 0.9)
         within = f" within {duration(q90)}" if q90 is not None else ""
+        posts = "their posts" if a.triggered > 1 else "a post"
         return (
-            f"replied to {about}{_n(triggered_people)} people{within} of their posts mentioning '{keyword[0]}' "
-            f"({_n(a.triggered)} of {_n(a.with_parent_text)} replies with a known parent were to such posts)"
+            f"replied to {about}{count(triggered_people, 'person', 'people')}{within} of {posts} mentioning '{keyword[0]}' "
+            f"({share(a.triggered, a.with_parent_text, 'reply with a known parent', 'replies with a known parent')} "
+            f"{verb(a.triggered, 'was', 'were')} to such a post)"
         )
     term = a.parent_terms.most()
     if up and term is not None and a.with_parent_text >= 3 and term[1] / a.with_parent_text >= 0.5:
-        return f"{_n(term[1])} of the {_n(a.with_parent_text)} posts it answered were about '{term[0]}'"
+        return f"{share(term[1], a.with_parent_text, 'post', 'posts')} it answered {verb(term[1], 'was', 'were')} about '{term[0]}'"
     if up and a.replies >= 3:
-        return f"replied to {about}{_n(people)} different people in {_n(a.replies)} replies"
+        return f"replied to {about}{count(people, 'person', 'different people')} in {count(a.replies, 'reply', 'replies')}"
     if not up and a.replies >= 3 and people <= 0.6 * a.replies:
-        return f"talks with a circle of people: {about}{_n(people)} people in {_n(a.replies)} replies"
+        return f"talks with a small circle: {about}{count(people, 'person', 'people')} in {count(a.replies, 'reply', 'replies')}"
     return None
 
 
 def _template(c: AccountContext, up: bool) -> str | None:
     top = c.activity.top_template()
     if up and top is not None and top.count >= 2:
-        return f"same template in {_n(top.count)} of {_n(c.activity.replies)} replies: “{top.text}”"
+        return f"same template in {share(top.count, max(c.activity.replies, top.count))}: “{top.text}”"
     if not up and c.activity.replies >= 3:
-        return f"words each reply differently ({_n(c.activity.replies)} replies)"
+        return f"words each reply differently ({count(c.activity.replies, 'reply', 'replies')})"
     return None
 
 
@@ -107,38 +109,40 @@ def _coordination(c: AccountContext, up: bool) -> str | None:
     if not up or not co.count:
         return None
     shown = ", ".join(co.accounts[:3]) + (" …" if co.count > 3 else "")
-    plural = "accounts" if co.count > 1 else "account"
-    return f"posts the same template as {co.count} other {plural} ({shown}): “{co.template}”"
+    return f"posts the same template as {count(co.count, 'other account', 'other accounts')} ({shown}): “{co.template}”"
 
 
 def _links(c: AccountContext, up: bool) -> str | None:
     a = c.activity
     if not up or not (a.with_link or a.bare_links):
         return None
-    text = f"{_n(a.with_link)} of {_n(a.replies)} replies carry a link"
-    top = a.domains.most()
-    if top is not None:
-        text += f", {_n(top[1])} of them to {top[0]}"
-    if a.shortened:
-        text += f" ({_n(a.shortened)} through a link shortener)"
+    parts = []
+    if a.with_link:
+        text = f"{share(a.with_link, a.replies)} {verb(a.with_link, 'carries', 'carry')} a link"
+        top = a.domains.most()
+        if top is not None:
+            text += f" to {top[0]}" if top[1] >= a.with_link else f", {number(top[1])} of them to {top[0]}"
+        if a.shortened:
+            text += f" ({number(a.shortened)} through a link shortener)"
+        parts.append(text)
     if a.bare_links:
-        text += f"; {_n(a.bare_links)} spell a link out to get past filters"
-    return text
+        parts.append(f"{share(a.bare_links, a.replies)} {verb(a.bare_links, 'spells', 'spell')} a link out to get past filters")
+    return "; ".join(parts)
 
 
 def _pitch(c: AccountContext, up: bool) -> str | None:
     a = c.activity
     if not up or not a.with_cta:
         return None
-    return f"{_n(a.with_cta)} of {_n(a.replies)} replies contain a call to action"
+    return f"{share(a.with_cta, a.replies)} {verb(a.with_cta, 'contains', 'contain')} a call to action"
 
 
 def _praise(c: AccountContext, up: bool) -> str | None:
     a = c.activity
     if up and a.praise:
-        text = f"{_n(a.praise)} of {_n(a.replies)} replies are generic praise that would fit any post"
+        text = f"{share(a.praise, a.replies)} {verb(a.praise, 'is', 'are')} generic praise that would fit any post"
         if a.with_parent_text:
-            text += f" (they repeat {100 * a.echo_sum / a.with_parent_text:.0f}% of the parent's topic words on average)"
+            text += f" (repeating {100 * a.echo_sum / a.with_parent_text:.0f}% of the parent's topic words on average)"
         return text
     if not up and a.with_parent_text >= 3:
         return f"its replies pick up the parent's topic ({100 * a.echo_sum / a.with_parent_text:.0f}% of its words on average)"
@@ -149,7 +153,7 @@ def _solicited(c: AccountContext, up: bool) -> str | None:
     a = c.activity
     if up or not a.solicited:
         return None
-    return f"{_n(a.solicited)} of {_n(a.with_parent_text)} replies answer a post that addressed it by name"
+    return f"{share(a.solicited, max(a.with_parent_text, a.solicited))} {verb(a.solicited, 'answers', 'answer')} a post that addressed it by name"
 
 
 def _content(c: AccountContext, up: bool) -> str | None:
@@ -157,7 +161,7 @@ def _content(c: AccountContext, up: bool) -> str | None:
     if not up or not a.content_positive:
         return None
     words = ", ".join(f"'{w}'" for w, _ in a.content_terms.top(3))
-    return f"wording typical of spam in {_n(a.content_positive)} of {_n(a.replies)} replies" + (f" ({words})" if words else "")
+    return f"wording typical of spam in {share(a.content_positive, a.replies)}" + (f" ({words})" if words else "")
 
 
 def _timing(c: AccountContext, up: bool) -> str | None:
@@ -169,7 +173,7 @@ def _timing(c: AccountContext, up: bool) -> str | None:
         return f"active around the clock: replies in {hours} of the 24 hours of the day"
     spread = a.gap_spread()
     if spread is not None:
-        return f"replies at regular intervals ({a.gap_n + 1} replies)"
+        return f"replies at regular intervals ({count(a.gap_n + 1, 'reply', 'replies')})"
     return None
 
 
@@ -183,16 +187,18 @@ def _age(c: AccountContext, up: bool) -> str | None:
 
 
 def _follows(p: ProfileSnapshot) -> str | None:
-    if p.followers is None and p.following is None:
-        return None
-    followers = "?" if p.followers is None else _n(p.followers)
-    following = "?" if p.following is None else _n(p.following)
-    return f"{followers} followers, follows {following}"
+    """'2,100 followers, 580 following' (Mastodon's own words); a count the server hid is left out."""
+    parts = []
+    if p.followers is not None:
+        parts.append(count(p.followers, "follower", "followers"))
+    if p.following is not None:
+        parts.append(f"{number(p.following)} following")
+    return ", ".join(parts) or None
 
 
 _PROFILE_FACTS: dict[str, Callable[[ProfileSnapshot], str | None]] = {
     "log_age_days": lambda p: None if p.age_days is None else f"account {duration(p.age_days * 86400)} old",
-    "log_statuses": lambda p: None if p.statuses is None else f"{_n(p.statuses)} posts in total",
+    "log_statuses": lambda p: None if p.statuses is None else f"{count(p.statuses, 'post', 'posts')} in total",
     "log_followers": lambda p: _follows(p),
     "log_following": lambda p: _follows(p),
     "follow_balance": lambda p: _follows(p),

@@ -40,7 +40,7 @@ from detector.classifier.datasets import (
     load_youtube,
 )
 from detector.classifier.detector import ACCOUNT_FEATURES, REPLY_FEATURES, Detector, LinearModel
-from detector.classifier.evaluate import report, score_labelled
+from detector.classifier.evaluate import pool, report, score_labelled
 from detector.classifier.fit import TextDoc, fit_platt, fit_text_model, fit_trees
 from detector.classifier.metrics import threshold_for_precision
 from detector.classifier.replay import Replay
@@ -54,6 +54,7 @@ from detector.classifier.simulated import (
     training_community,
 )
 from detector.classifier.trees import TreeEnsemble
+from detector.classifier.user_labels import UserLabelled, user_rows
 from detector.classifier.verdicts import Thresholds
 from detector.features.account import PROFILE_FEATURES, profile_vector
 from detector.mastodon_server.community import HARD_NEGATIVE_KINDS
@@ -175,11 +176,13 @@ def train(
     workers: int = 2,
     log: Log | None = None,
     evaluate: bool = True,
+    user_labelled: UserLabelled | None = None,
 ) -> TrainResult:
     """Train, evaluate and write ``botwatch-detector.json.gz`` and ``MODEL_CARD.md`` to ``out_dir``.
 
     ``data_dir`` defaults to :func:`~detector.classifier.datasets.default_data_dir`; ``out_dir``
-    to the checkout's ``models/``. ``log`` receives one line per stage.
+    to the checkout's ``models/``. ``log`` receives one line per stage. ``user_labelled``: accounts
+    people labelled, which join the account model's training rows (see ``user_labels``).
     """
     from detector.classifier import cross_validation as cv
 
@@ -200,8 +203,10 @@ def train(
     # "spawn": a forked child of a process that has run OpenMP (scikit-learn's trees) can hang.
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         rows = [r for rs in pool.map(_seed_rows, [stage] * len(TRAIN_SEEDS), TRAIN_SEEDS, [True] * len(TRAIN_SEEDS)) for r in rs]
-        account = train_account(rows)
-        say(f"account model: {len(account.trees)} trees from {len(rows):,} rows of {len(TRAIN_SEEDS)} simulated communities")
+        labelled = user_rows(stage, user_labelled) if user_labelled is not None else []
+        account = train_account(rows + labelled)
+        say(f"account model: {len(account.trees)} trees from {len(rows):,} rows of {len(TRAIN_SEEDS)} simulated communities"
+            + (f" and {len(labelled):,} rows of {len({r.account_id for r in labelled})} accounts people labelled" if labelled else ""))
 
         uncalibrated = replace_models(stage, account=account)
         cal_rows: list[AccountRow] = []
@@ -227,15 +232,15 @@ def train(
         version = _version(text, profile, account, platt, reply)
         detector = Detector(
             text=text, profile=profile, account=account, calibration=platt, reply=reply, thresholds=thresholds, version=version,
-            info={"train_seeds": list(TRAIN_SEEDS), "calibration_seeds": list(CALIBRATION_SEEDS), "evaluation_seeds": list(EVALUATION_SEEDS)},
+            info={"train_seeds": list(TRAIN_SEEDS), "calibration_seeds": list(CALIBRATION_SEEDS), "evaluation_seeds": list(EVALUATION_SEEDS),
+                  **({"user_labelled_accounts": len({r.account_id for r in labelled})} if labelled else {})},
         )  # fmt: skip
         evaluation: dict[str, Any] = {"thresholds": {"bot": thresholds.bot, "suspect": thresholds.suspect}}
         if evaluate:
             for name, seeds, varied in (("simulated", EVALUATION_SEEDS, False), ("varied", VARIED_EVALUATION_SEEDS, True)):
                 sim = list(pool.map(_evaluation_seed, [detector] * len(seeds), seeds, [varied] * len(seeds)))
                 for mode in ("keywords", "no_keywords"):
-                    pooled = {k: [v for s in sim for v in s[mode][k]] for k in sim[0][mode]}
-                    evaluation[f"{name}_{mode}"] = report(pooled, detector, 0.0)
+                    evaluation[f"{name}_{mode}"] = report(pool(s[mode] for s in sim), detector, 0.0)
                 say(f"evaluated on {name} seeds " + ", ".join(map(str, seeds)))
             evaluation.update(cv.data_set_evaluation(youtube, sms, cresci17, cresci15, pool))
             say("evaluated content and profile models by grouped cross-validation")

@@ -81,11 +81,14 @@ class ReplyVerdict:
 V = TypeVar("V", AccountVerdict, ReplyVerdict)
 
 
-def apply_override(verdict: V, *, allowlisted: bool = False, user_label: str | None = None, note: str | None = None) -> V:
+def apply_override(
+    verdict: V, *, allowlisted: bool = False, user_label: str | None = None, note: str | None = None, by: str | None = None
+) -> V:
     """The verdict with a person's decision applied; unchanged when there is none.
 
     The allowlist wins over everything (a watch's own staff are never flagged); a user's label
-    wins over the model. The model's score stays, and the first reason says who decided.
+    wins over the model. The model's score stays, and the first reason says who decided
+    ("labelled bot by ana: sells vacuums under every post").
     """
     if allowlisted:
         reason = f"on the watch's allowlist: never flagged (model score {verdict.score:.2f})"
@@ -93,6 +96,6 @@ def apply_override(verdict: V, *, allowlisted: bool = False, user_label: str | N
     if user_label is not None:
         if user_label not in ("bot", "human"):
             raise ValueError(f"a user label is 'bot' or 'human', got {user_label!r}")
-        reason = f"labelled {user_label} by a user" + (f": {note}" if note else "") + f" (model score {verdict.score:.2f})"
+        reason = f"labelled {user_label} by {by or 'a user'}" + (f": {note}" if note else "") + f" (model score {verdict.score:.2f})"
         return replace(verdict, label=user_label, reasons=(reason, *verdict.reasons), override=f"user:{user_label}")
     return verdict

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from detector import __version__
-from detector.cli import config_cmd, demo_cmd, export_cmd, model_cmd, report_cmd, service_cmd
+from detector.cli import config_cmd, demo_cmd, evaluate_cmd, export_cmd, label_cmd, model_cmd, report_cmd, service_cmd
 from detector.errors import BotwatchError
 
 
@@ -45,6 +45,7 @@ for command in (
     config_cmd.init, config_cmd.config, demo_cmd.demo, service_cmd.run, service_cmd.db, report_cmd.report,
     export_cmd.export,
     model_cmd.score, model_cmd.train,
+    evaluate_cmd.evaluate, label_cmd.label,
 ):
     cli.add_command(command)
 

@@ -82,10 +82,22 @@ def score(input_path: Path, replies_out: Path, accounts_out: Path, keywords: str
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Where the artifact and model card go (default: the checkout's models/).")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
-def train(data_dir: Path | None, out_dir: Path | None, workers: int) -> None:
+@click.option("--labels-from", "labels_from", metavar="DATABASE_URL",
+              help="Also learn from the accounts labelled with `botwatch label` in this database, and their stored replies.")
+def train(data_dir: Path | None, out_dir: Path | None, workers: int, labels_from: str | None) -> None:
     """Train the model, evaluate it honestly, and write the artifact and its model card."""
     from detector.classifier.train import train as run_training
 
-    result = run_training(data_dir, out_dir, workers=workers, log=lambda line: click.echo(line, err=True))
+    user_labelled = None
+    if labels_from:
+        from detector.store import Store
+        from jobs.labels import labelled_replies
+
+        with Store.open(labels_from) as store:
+            user_labelled = labelled_replies(store)
+        click.echo(f"{user_labelled.accounts:,} labelled accounts, {len(user_labelled.posts):,} stored posts of theirs "
+                   f"and posts they answered, from {store.where}", err=True)
+    result = run_training(data_dir, out_dir, workers=workers, log=lambda line: click.echo(line, err=True),
+                          user_labelled=user_labelled)
     click.echo(f"wrote {result.model_path} and {result.card_path} (model {result.detector.version}) "
                f"in {result.seconds:.0f} s")

@@ -5,15 +5,22 @@
 prints the base URL and the access tokens of the accounts a poller needs, then serves until
 Ctrl-C. ``--jsonl`` / ``--labels`` write the community as a Status archive and its ground truth
 instead of (or before) serving.
+
+    python -m detector.mastodon_server simulate --seed 3301 --seed 3302 --out DIR
+
+writes, for each seed, the training-sized community as ``DIR/statuses-SEED.jsonl`` and its
+ground truth as ``DIR/labels-SEED.csv``: the input of ``botwatch evaluate``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from detector.mastodon_server.community import SimParams, simulate
 from detector.mastodon_server.server import MastodonTestServer, SimClock
@@ -42,7 +49,44 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _simulate_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m detector.mastodon_server simulate",
+                                     description="Write labelled simulated communities for botwatch evaluate.")
+    parser.add_argument("--seed", type=int, action="append", required=True,
+                        help="community seed (repeatable); the model was trained on none of 3301-3303 and 3401-3403")
+    parser.add_argument("--out", type=Path, required=True, help="folder for statuses-SEED.jsonl and labels-SEED.csv")
+    parser.add_argument("--varied", action="store_true",
+                        help="draw the behaviour parameters at random per seed, as training does (harder communities)")
+    parser.add_argument("--days", type=float, help="length of the simulated window in days (default 14)")
+    return parser
+
+
+def simulate_files(argv: list[str]) -> int:
+    """``simulate``: one statuses JSONL and one labels CSV per seed, and the keywords to evaluate with."""
+    args = _simulate_parser().parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    overrides = {} if args.days is None else {"days": args.days}
+    for seed in args.seed:
+        if args.varied:  # the training code's parameter draws, so evaluation matches what the model met
+            from detector.classifier.simulated import varied_params
+
+            params = varied_params(seed)
+            params = dataclasses.replace(params, **overrides)
+        else:
+            params = SimParams.training(seed, **overrides)
+        community = simulate(params)
+        statuses, labels = args.out / f"statuses-{seed}.jsonl", args.out / f"labels-{seed}.csv"
+        count = community.write_jsonl(statuses)
+        community.write_labels_csv(labels)
+        print(f"seed {seed}: {count} statuses in {statuses}, {len(community.accounts)} labels in {labels}; "
+              f"keywords {','.join(params.keywords)}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["simulate"]:
+        return simulate_files(argv[1:])
     args = _parser().parse_args(argv)
     overrides = {k: v for k, v in (("days", args.days), ("humans", args.humans)) if v is not None}
     if args.now:

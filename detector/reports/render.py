@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from detector.reports.daily import DailySummary, FlaggedAccount, Share
+from detector.wording import count, share
 
 # What can open markup, a link, raw HTML or an entity inside a line; "#", "+" and "-" only matter
 # at the start of a line, which escaped text never is.
@@ -59,17 +60,17 @@ def percent(part: Share) -> str:
 def _account_md(rank: int, account: FlaggedAccount) -> list[str]:
     lines = [
         f"### {rank}. @{md_escape(account.acct)} — score {account.score:.2f}, "
-        f"{account.replies} replies to {account.distinct_targets} people",
+        f"{count(account.replies, 'reply', 'replies')} to {count(account.distinct_targets, 'person', 'people')}",
         "",
         f"- median reply latency: {duration(account.median_latency_seconds)}",
     ]
     if account.trigger_keyword:
         lines.append(
-            f"- trigger keyword: '{md_escape(account.trigger_keyword)}' in {account.trigger_count} of "
-            f"{account.replies} parent posts"
+            f"- trigger keyword: '{md_escape(account.trigger_keyword)}' in "
+            f"{share(account.trigger_count, account.replies, 'parent post', 'parent posts')}"
         )
     if account.template:
-        lines.append(f"- same wording in {account.template_count} replies: \"{md_escape(account.template, 160)}\"")
+        lines.append(f"- same wording in {count(account.template_count, 'reply', 'replies')}: \"{md_escape(account.template, 160)}\"")
     lines += [f"- {md_escape(reason)}" for reason in account.reasons]
     lines.append("- evidence:")
     for sample in account.samples:

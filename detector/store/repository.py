@@ -369,6 +369,45 @@ class Store:
             )
             return deleted.rowcount > 0
 
+    def find_accounts(
+        self, *, handle: str | None = None, account_id: str | None = None
+    ) -> dict[AccountKey, str]:
+        """Stored accounts by handle or id, with their ``acct``: how a person names an account.
+
+        ``handle`` is ``name@host`` or ``name`` (case-insensitive); ``name@host`` also matches
+        the local account ``name`` of an instance botwatch reads at ``host``.
+        """
+        a = ACCOUNTS
+        if account_id is not None:
+            condition = a.c.account_id == account_id
+        else:
+            assert handle is not None
+            name, _, host = handle.lower().lstrip("@").partition("@")
+            condition = func.lower(a.c.acct) == handle.lower().lstrip("@")
+            if host:
+                condition = condition | (and_(func.lower(a.c.acct) == name, a.c.instance == host))
+        query = select(a.c.platform, a.c.instance, a.c.account_id, a.c.acct).where(condition)
+        with self._read() as conn:
+            return {(p, i, account): acct for p, i, account, acct in conn.execute(query)}
+
+    def replies_of(self, account_keys: Iterable[AccountKey]) -> list[Post]:
+        """Every stored reply by these accounts and every stored post they answer, oldest first:
+        what ``botwatch train --labels-from`` replays for the accounts people labelled."""
+        p, a = POSTS.alias("p"), ACCOUNTS.alias("a")
+        child = POSTS.alias("child")
+        with self._read() as conn:
+            ids = list(sql.ids_by_key(conn, ACCOUNTS, ACCOUNTS.c.account_id, {rows.clean_key(k) for k in account_keys}).values())
+            found: dict[int, Post] = {}
+            for chunk in sql.chunks(sorted(ids)):
+                replies = p.c.account_id.in_(chunk) & p.c.parent_id.is_not(None)
+                parents = exists().where(rows.is_parent(p, child), child.c.account_id.in_(chunk))
+                query = select(p.c.id.label("row_id"), *rows.post_columns(p, a)).select_from(
+                    p.join(a, a.c.id == p.c.account_id)
+                )
+                for m in conn.execute(query.where(replies | parents)).mappings():
+                    found[m["row_id"]] = rows.post_from(m)
+        return sorted(found.values(), key=lambda post: (post.created_at, post.id))
+
     def labels(self) -> dict[AccountKey, Label]:
         """Every person's verdict, by account key."""
         with self._read() as conn:
