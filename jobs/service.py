@@ -16,7 +16,7 @@ import signal
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -28,6 +28,10 @@ from detector.logs import get_logger
 from jobs import notify
 from jobs.jobstore import JsonJobStore, trigger_to_json
 from jobs.summary import summary_trigger
+
+if TYPE_CHECKING:
+    from detector.classifier.detector import Detector
+    from detector.classifier.verdicts import Thresholds
 
 log = get_logger("botwatch.service")
 JOB_TABLE = "scheduler_jobs"
@@ -62,20 +66,27 @@ def build_runtime(config: Config, *, create_db: bool = False, clock: Callable[[]
     the demo); otherwise a schema this version does not know stops the start with a hint.
     """
     from detector.classifier.detector import Detector
-    from detector.classifier.verdicts import Thresholds
     from detector.sources.mastodon import MastodonSource
     from detector.store import Store
 
     detector = Detector.load(config.model_path)
-    if config.scoring.bot_threshold is not None or config.scoring.suspect_threshold is not None:
-        detector.thresholds = Thresholds(
-            config.scoring.bot_threshold if config.scoring.bot_threshold is not None else detector.thresholds.bot,
-            config.scoring.suspect_threshold if config.scoring.suspect_threshold is not None else detector.thresholds.suspect,
-        )
+    detector.thresholds = thresholds_for(config, detector)
     store = Store.open(config.database_url, create=create_db or _new_sqlite(config.database_url.reveal()), clock=clock)
     if sources is None:
         sources = {name: MastodonSource(instance) for name, instance in config.instances.items()}
     return Runtime(config=config, store=store, detector=detector, sources=sources, clock=clock)
+
+
+def thresholds_for(config: Config, detector: Detector | None = None) -> Thresholds:
+    """The model's thresholds with the config's overrides (``[scoring]``) applied."""
+    from detector.classifier.detector import Detector
+    from detector.classifier.verdicts import Thresholds
+
+    model = detector.thresholds if detector is not None else Detector.load(config.model_path).thresholds
+    bot, suspect = config.scoring.bot_threshold, config.scoring.suspect_threshold
+    if bot is None and suspect is None:
+        return model
+    return Thresholds(bot if bot is not None else model.bot, suspect if suspect is not None else model.suspect)
 
 
 def _new_sqlite(url: str) -> bool:

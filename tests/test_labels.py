@@ -93,3 +93,32 @@ def test_labels_override_the_model_and_the_allowlist_overrides_labels(store):
     assert scores["7"].label == "bot" and scores["7"].reasons[0].startswith("labelled bot by ana: copies our support replies (model score")
     assert scores["66"].label == "human" and scores["66"].reasons[0].startswith("labelled human by ben (model score")
     assert scores["8"].label == "human" and scores["8"].reasons[0].startswith("on the watch's allowlist")
+
+
+def test_a_label_rewrites_the_stored_verdicts_at_once_and_its_removal_restores_the_models(tmp_path, sqlite_url):
+    with Store.open(sqlite_url, create=True) as store:
+        fill(store)
+        runtime = SimpleNamespace(detector=Detector.load(), store=store, scoring_lock=threading.Lock(), stop=threading.Event())
+        watch = WatchConfig("acme", "main", keywords=("vacuum",), allowlist=("acme_support",))
+        score_pending(runtime, watch, now=T0 + timedelta(hours=1))
+    config = tmp_path / "botwatch.toml"
+    config.write_text("[instances.main]\nurl = 'https://social.example'\n"
+                      "[watches.acme]\nkeywords = ['vacuum']\nallowlist = ['acme_support']\n")
+    runner = CliRunner(env={"BOTWATCH_DATABASE_URL": sqlite_url})
+
+    def verdicts():
+        with Store.open(sqlite_url) as store:
+            return {r.post.author.id: r.account_score
+                    for r in store.replies_between("acme", T0, T0 + timedelta(days=1), runtime.detector.version)}
+
+    model = verdicts()
+    for args in (("@bob", "bot", "--note", "copies our replies", "--by", "ana"), ("@bob", "human", "--by", "ben"),
+                 ("@acme_support", "bot", "--by", "ana")):
+        done = runner.invoke(cli, ["-c", str(config), "label", *args])
+        assert done.exit_code == 0, done.output
+    labelled = verdicts()
+    assert labelled["7"].label == "human" and labelled["7"].reasons[0].startswith("labelled human by ben (model score")
+    assert labelled["7"].reasons[1:] == model["7"].reasons  # the earlier label replaced, not stacked
+    assert labelled["8"] == model["8"] and model["8"].reasons[0].startswith("on the watch's allowlist")
+    assert runner.invoke(cli, ["-c", str(config), "label", "@bob", "--remove"]).exit_code == 0
+    assert verdicts()["7"] == model["7"]

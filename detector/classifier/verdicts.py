@@ -9,7 +9,7 @@ is kept, so a researcher can still see what the model thought.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, TypeVar
+from typing import Any, Mapping, Sequence, TypeVar
 
 LABELS = ("bot", "suspect", "human")
 
@@ -91,11 +91,37 @@ def apply_override(
     ("labelled bot by ana: sells vacuums under every post").
     """
     if allowlisted:
-        reason = f"on the watch's allowlist: never flagged (model score {verdict.score:.2f})"
+        reason = f"{_ALLOWLISTED} never flagged (model score {verdict.score:.2f})"
         return replace(verdict, label="human", reasons=(reason, *verdict.reasons), override="allowlist")
     if user_label is not None:
-        if user_label not in ("bot", "human"):
-            raise ValueError(f"a user label is 'bot' or 'human', got {user_label!r}")
-        reason = f"labelled {user_label} by {by or 'a user'}" + (f": {note}" if note else "") + f" (model score {verdict.score:.2f})"
+        reason = _user_label_reason(verdict.score, user_label, note, by)
         return replace(verdict, label=user_label, reasons=(reason, *verdict.reasons), override=f"user:{user_label}")
     return verdict
+
+
+_ALLOWLISTED = "on the watch's allowlist:"
+_USER_LABELLED = ("labelled bot by ", "labelled human by ")
+
+
+def _user_label_reason(score: float, user_label: str, note: str | None, by: str | None) -> str:
+    if user_label not in ("bot", "human"):
+        raise ValueError(f"a user label is 'bot' or 'human', got {user_label!r}")
+    return f"labelled {user_label} by {by or 'a user'}" + (f": {note}" if note else "") + f" (model score {score:.2f})"
+
+
+def restate(
+    score: float, label: str, reasons: Sequence[str], thresholds: Thresholds, *,
+    user_label: str | None = None, note: str | None = None, by: str | None = None,
+) -> tuple[str, list[str]]:
+    """A stored account verdict with a person's new label (or its removal) applied at once.
+
+    Without this a label would only show from the account's next scored reply, and a day's
+    summary could still list an account someone had just cleared. An allowlisted verdict stays
+    as it is (the allowlist wins); an earlier person's label is replaced, never stacked.
+    """
+    if reasons and reasons[0].startswith(_ALLOWLISTED):
+        return label, list(reasons)
+    model_reasons = list(reasons[1:] if reasons and reasons[0].startswith(_USER_LABELLED) else reasons)
+    if user_label is None:
+        return thresholds.label(score), model_reasons
+    return user_label, [_user_label_reason(score, user_label, note, by), *model_reasons]

@@ -35,8 +35,10 @@ def label(ctx: click.Context, account: str | None, verdict: str | None, note: st
     `botwatch label --list`, `botwatch label @VacuumRus@deals.example --remove`. Allowlisted
     accounts stay unflagged whatever their label. Labels also feed `botwatch train --labels-from`.
     """
+    from detector.classifier.verdicts import restate
     from detector.store import Store
     from jobs.labels import resolve_account
+    from jobs.service import thresholds_for
 
     if list_all + remove + (verdict is not None) != 1 or (list_all and account) or (not list_all and not account):
         raise click.UsageError("give ACCOUNT bot|human, or ACCOUNT --remove, or --list")
@@ -47,6 +49,7 @@ def label(ctx: click.Context, account: str | None, verdict: str | None, note: st
             return
         hosts = {name: inst.host for name, inst in config.instances.items()}
         keys = resolve_account(store, account, hosts, instance=instance)  # type: ignore[arg-type]
+        thresholds = thresholds_for(config)
         for key, handle in keys.items():
             shown = f"@{handle} ({key[2]} on {key[1]})"
             if remove:
@@ -56,8 +59,12 @@ def label(ctx: click.Context, account: str | None, verdict: str | None, note: st
             else:
                 store.set_label(key, verdict, note, by=by)  # type: ignore[arg-type]
                 click.echo(f"labelled {shown} {verdict}" + (f": {note}" if note else ""))
-    if not remove:
-        click.echo("the label applies from the next scoring of one of its replies", err=True)
+            changed = store.restate_account_scores(
+                key, lambda score, old, reasons: restate(score, old, reasons, thresholds, user_label=verdict, note=note, by=by)
+            )
+            if changed:
+                click.echo(f"its stored verdicts now say so ({changed} model version{'s' if changed > 1 else ''}); "
+                           "summaries already written stay as they were", err=True)
 
 
 def _print_labels(store) -> None:

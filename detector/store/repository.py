@@ -361,6 +361,29 @@ class Store:
         with self._write() as conn:
             sql.upsert(conn, LABELS, _ACCOUNT_KEY, [row])
 
+    def restate_account_scores(
+        self, account_key: AccountKey, restate: Callable[[float, str, list[str]], tuple[str, list[str]]]
+    ) -> int:
+        """Rewrite the stored verdicts on one account (every model version) through ``restate``,
+        which maps ``(score, label, reasons)`` to a new label and reasons; the number rewritten.
+
+        What a person's label changes at once, without waiting for the account's next reply."""
+        acs = ACCOUNT_SCORES
+        with self._write() as conn:
+            ids = list(sql.ids_by_key(conn, ACCOUNTS, ACCOUNTS.c.account_id, [rows.clean_key(account_key)]).values())
+            if not ids:
+                return 0
+            stored = conn.execute(
+                select(acs.c.account_id, acs.c.model_version, acs.c.score, acs.c.label, acs.c.reasons).where(acs.c.account_id == ids[0])
+            ).all()
+            for account_id, version, score, label, reasons in stored:
+                new_label, new_reasons = restate(score, label, list(reasons))
+                conn.execute(
+                    update(acs).where(acs.c.account_id == account_id, acs.c.model_version == version)
+                    .values(label=new_label, reasons=new_reasons)
+                )
+            return len(stored)
+
     def remove_label(self, account_key: AccountKey) -> bool:
         """Forget a person's verdict on an account; ``False`` if there was none."""
         with self._write() as conn:
