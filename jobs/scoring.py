@@ -118,10 +118,13 @@ def score_pending(runtime, watch: WatchConfig, *, now: datetime, progress=None) 
     """Score every stored reply of ``watch`` that this model version has not scored yet."""
     store, detector = runtime.store, runtime.detector
     total = 0
-    with runtime.scoring_lock:  # account states are read-modify-write: one scorer at a time
+    # Account states are read-modify-write, and an account replies under watches that other
+    # threads and other workers poll: one scorer at a time across every process.
+    with runtime.scoring_lock, store.exclusive("scoring") as lock:
         labels = store.labels()
         coordination = build_coordination(store, detector, now)
         while batch := store.unscored_replies(watch.name, detector.version, BATCH):
+            lock.check()
             score_batch(runtime, watch, batch, now=now, coordination=coordination, labels=labels)
             total += len(batch)
             if progress is not None:

@@ -129,6 +129,22 @@ def leave(conn: Connection, worker: str) -> None:
     conn.execute(delete(WORKERS).where(WORKERS.c.name == worker))
 
 
+def live_workers(conn: Connection, now: datetime) -> list[str]:
+    """The workers whose heartbeat has not expired."""
+    return list(conn.scalars(select(WORKERS.c.name).where(WORKERS.c.expires_at > now).order_by(WORKERS.c.name)))
+
+
+def expire_worker(conn: Connection, worker: str, now: datetime) -> int:
+    """Declare ``worker`` dead: drop its heartbeat and end its leases at ``now``, so that they
+    can be taken over at once; returns how many leases it held."""
+    conn.execute(delete(WORKERS).where(WORKERS.c.name == worker))
+    return conn.execute(
+        update(WATCHES)
+        .where(WATCHES.c.lease_owner == worker, WATCHES.c.lease_expires_at > now)
+        .values(lease_expires_at=now)
+    ).rowcount
+
+
 def owners(conn: Connection, now: datetime) -> dict[str, str]:
     """Watch name -> the worker whose unexpired lease is on it."""
     query = select(WATCHES.c.name, WATCHES.c.lease_owner).where(

@@ -522,6 +522,16 @@ class Store:
         with self._write() as conn:
             leases.leave(conn, worker)
 
+    def live_workers(self, *, now: datetime) -> list[str]:
+        """Workers whose heartbeat has not expired."""
+        with self._read() as conn:
+            return leases.live_workers(conn, now)
+
+    def expire_worker(self, worker: str, *, now: datetime) -> int:
+        """End a dead worker's heartbeat and leases now; returns how many leases it held."""
+        with self._write() as conn:
+            return leases.expire_worker(conn, worker, now)
+
     def lease_owners(self, now: datetime) -> dict[str, str]:
         """Which worker holds an unexpired lease on which watch."""
         with self._read() as conn:
