@@ -3,10 +3,10 @@
 Every worker runs a poll job for every watch, but polls only the watches it holds a lease on
 (:mod:`detector.store.leases`). A refresh job, every third of the lease's TTL, beats the
 worker's heartbeat, renews its leases, gives up leases beyond its fair share (the watches
-divided by the live workers, rounded up; never one being polled right now) and claims free or
-expired leases up to that share. So a second worker gets half the watches within two refreshes
-of starting, and a dead worker's watches are taken over within about 1⅓ TTL of its last
-renewal. A poll also checks its lease between steps, renewing it when a third of the TTL has
+divided by the live workers, rounded up; one being polled right now is asked to stop at its
+next step and is given up when that poll returns) and claims free or expired leases up to that
+share. So a second worker gets half the watches within two refreshes of starting, and a dead
+worker's watches are taken over within about 1⅓ TTL of its last renewal. A poll also checks its lease between steps, renewing it when a third of the TTL has
 passed, and stops at once if the lease was lost: a worker that stalled for longer than the TTL
 (a paused VM, a long database outage) cannot go on polling a watch another worker now holds.
 
@@ -18,6 +18,7 @@ at once. That needs host names unique among the workers, which they are unless m
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import secrets
@@ -35,8 +36,14 @@ log = get_logger("botwatch.leases")
 
 
 def worker_name() -> str:
-    """``host:pid:random``: unique even when a pid is reused after a restart."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+    """``host:pid:random``, one per process (every service in it is the same worker); unique
+    even when a pid is reused after a restart."""
+    return _worker_name(os.getpid())
+
+
+@functools.cache
+def _worker_name(pid: int) -> str:
+    return f"{socket.gethostname()}:{pid}:{secrets.token_hex(3)}"
 
 
 def is_gone(worker: str) -> bool:
@@ -68,7 +75,9 @@ class LeaseKeeper:
         self.worker = worker or worker_name()
         self._held: dict[str, Lease] = {}
         self._busy: set[str] = set()
+        self._yielding: set[str] = set()  # beyond the fair share: given up when their polls end
         self._lock = threading.RLock()
+        self.refreshed = False
 
     @property
     def refresh_seconds(self) -> float:
@@ -90,11 +99,13 @@ class LeaseKeeper:
             for name, lease in list(self._held.items()):
                 self._renew(name, lease, now)
             share = math.ceil(len(self.watches) / max(live, 1))
-            for name in sorted(self._held, reverse=True):
-                if len(self._held) <= share:
-                    break
-                if name not in self._busy:
+            excess = len(self._held) - share
+            for name in sorted(self._held, reverse=True)[:max(excess, 0)]:
+                if name in self._busy:
+                    self._yielding.add(name)
+                else:
                     self._release(name, reason="rebalance")
+            self.refreshed = True
             got = []
             for name in self._claim_order():
                 if len(self._held) >= share:
@@ -108,7 +119,7 @@ class LeaseKeeper:
         has passed since the last renewal."""
         with self._lock:
             lease = self._held.get(watch)
-            if lease is None:
+            if lease is None or watch in self._yielding:
                 return False
             now = self.clock()
             if lease.expires_at - now > self.ttl * 2 / 3:
@@ -125,6 +136,9 @@ class LeaseKeeper:
         finally:
             with self._lock:
                 self._busy.discard(watch)
+                if watch in self._yielding and watch in self._held:
+                    self._release(watch, reason="rebalance")
+                self._yielding.discard(watch)
 
     def release_all(self) -> None:
         """Give every lease up and leave (a clean stop): others take over at their next refresh."""
@@ -164,6 +178,7 @@ class LeaseKeeper:
         return True
 
     def _release(self, name: str, *, reason: str) -> None:
+        self._yielding.discard(name)
         lease = self._held.pop(name)
         self.store.release_lease(lease)
         log.info("lease.released", watch=name, worker=self.worker, reason=reason)

@@ -147,6 +147,8 @@ class Service:
         if watch is None:
             log.warning("poll.unknown_watch", watch=watch_name)
             return
+        if not self.leases.refreshed:  # a poll run by hand, before the service's start
+            self.refresh_leases()
         try:
             if not self.leases.holds(watch_name):
                 return  # another worker polls it
