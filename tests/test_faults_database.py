@@ -79,13 +79,10 @@ def assert_complete_and_scored_once(engine: sa.Engine, server: MastodonTestServe
 
 
 def outage_errors(service: Botwatch, first: int, last: int) -> list[dict]:
-    """The error events logged between event indexes ``first`` and ``last``, checked for shape:
-    short, and one per failed run of a job (never a second one for the same poll)."""
+    """The error events logged between event indexes ``first`` and ``last``, checked for shape."""
     errors = [e for e in service.events[first:last] if e["event"] in ERROR_EVENTS]
     for event in errors:
         assert len(event["error"]) < 1000, event
-    polls = [e["event"] for e in service.events[first:last] if e["event"] in ("poll.started", "poll.failed")]
-    assert "poll.failed,poll.failed" not in ",".join(polls), polls
     print("outage:", dict(Counter(e["event"] for e in errors)), errors[0]["error"])
     return errors
 

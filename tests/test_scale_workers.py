@@ -1,5 +1,6 @@
 """Three ``botwatch run`` processes on one PostgreSQL database share six watches; one is killed
-with ``kill -9``.
+with ``kill -9``. Then two workers, one frozen with SIGSTOP: its leases expire and are taken
+over, and once it thaws it finds them lost and stops polling those watches.
 
 From the workers' own JSON logs: every watch is polled by one worker at a time (no two workers'
 ``poll.started`` .. ``poll.finished`` intervals on a watch overlap; a killed worker's open poll
@@ -11,6 +12,7 @@ the six watches find the same replies and the three workers score them side by s
 
 from __future__ import annotations
 
+import signal
 import time
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
@@ -160,3 +162,62 @@ def test_three_workers_share_six_watches_and_take_over_a_killed_ones(tmp_path, l
              if e["event"] == "lease.taken_over" and e["previous"] == victim.worker}
     assert taken == orphaned and len(orphaned) == 2
     print(f"balanced after {balanced:.1f}s, taken over after {taken_over:.1f}s, caught up {caught_up:.1f}s later")
+
+
+def test_a_frozen_worker_loses_its_watches_after_the_ttl_and_stops_polling_them_when_it_thaws(
+        tmp_path, live_server, postgres_url):
+    upgrade(postgres_url)
+    config = write_config(tmp_path, live_server)
+    token = live_server.token_for("dustwise")
+    workers = [Botwatch(config, token, {"BOTWATCH_DATABASE_URL": postgres_url}) for _ in range(2)]
+    frozen, other = workers
+    try:
+        for worker in workers:
+            worker.worker = worker.wait_for("service.started")["worker"]
+        wait_until(lambda: sorted(len(holdings(w.events)) for w in workers) == [3, 3], 60, workers, "three each")
+        wait_until(lambda: sum(e["event"] == "poll.finished" for e in frozen.events) >= 2, 60, workers, "polling")
+        lost = holdings(frozen.events)
+        frozen.process.send_signal(signal.SIGSTOP)
+        frozen_at = datetime.now(timezone.utc)
+        taken_over = wait_until(lambda: holdings(other.events) == set(WATCHES), 30, [other], "takeover")
+        # its leases ran out LEASE_TTL after their last renewal (at most a refresh, 2 s, before
+        # the freeze); the survivor's next refresh (every 2 s) took them
+        assert LEASE_TTL - 2.5 < taken_over < LEASE_TTL + 3, taken_over
+        taken = {e["watch"] for e in other.events if e["event"] == "lease.taken_over" and e["previous"] == frozen.worker}
+        assert taken == lost
+
+        frozen.process.send_signal(signal.SIGCONT)
+        thawed_at = datetime.now(timezone.utc)
+        wait_until(lambda: {e["watch"] for e in frozen.events if e["event"] == "lease.lost"} == lost, 20, workers,
+                   "the thawed worker noticing")
+        wait_until(lambda: sorted(len(holdings(w.events)) for w in workers) == [3, 3], 60, workers, "rebalanced")
+        for worker in workers:
+            assert worker.stop() == 0
+            worker.drain()
+    finally:
+        for worker in workers:
+            if worker.process.poll() is None:
+                worker.process.send_signal(signal.SIGCONT)
+                worker.process.kill()
+                worker.process.wait()
+
+    # After thawing, the frozen worker started no poll of a watch it had lost until it got it back.
+    allowed: dict[str, bool] = {name: True for name in WATCHES}
+    for event in frozen.events:
+        if event["event"] == "lease.lost":
+            allowed[event["watch"]] = False
+        elif event["event"] in ("lease.acquired", "lease.taken_over"):
+            allowed[event["watch"]] = True
+        elif event["event"] == "poll.started":
+            assert allowed[event["watch"]], f"polled {event['watch']} after losing it"
+    # Apart from the step in hand when it froze, no two polls of a watch overlapped.
+    spans = defaultdict(list)
+    for worker in workers:
+        for watch, start, end in poll_intervals(worker, None):
+            if not (worker is frozen and start <= frozen_at <= end):
+                spans[watch].append((start, end, worker.worker))
+    for watch, polls in spans.items():
+        polls.sort()
+        for (_, end, first), (start, _, second) in zip(polls, polls[1:]):
+            assert first == second or end <= start, f"{watch} polled by {first} and {second} at once"
+    print(f"taken over {taken_over:.1f}s after the freeze (lease TTL {LEASE_TTL:g}s); thawed at {thawed_at:%T}")

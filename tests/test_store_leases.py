@@ -121,3 +121,21 @@ def test_upgrading_a_0001_database_keeps_its_watches_with_free_leases(database_u
     with Store.open(database_url, create=True) as store:
         assert store.lease_owners(T0) == {}
         assert store.claim_lease("vacuums", "a", now=T0, ttl=TTL).epoch == 1
+
+
+def test_exclusive_lock_gives_up_after_its_wait(database_url):
+    from detector.store.locks import LockBusy
+
+    first, second = Store.open(database_url, create=True), Store.open(database_url, create=True)
+    try:
+        with first.exclusive("scoring"):
+            started = time.monotonic()
+            with pytest.raises(LockBusy, match="held the scoring lock for over 0.5 s"):
+                with second.exclusive("scoring", wait=0.5):
+                    pass
+            assert 0.5 <= time.monotonic() - started < 5
+        with second.exclusive("scoring", wait=0.5):
+            pass  # free again
+    finally:
+        first.close()
+        second.close()

@@ -5,7 +5,9 @@ back, and the same account replies under watches that different workers hold; tw
 once would lose one's update or count a reply found by two watches twice.
 
 Unlike watch leases (:mod:`detector.store.leases`), these locks are tied to the holder's life
-and are waited for, not skipped: PostgreSQL's session advisory lock on a connection of its own
+and are waited for, up to ``wait`` seconds, then :class:`LockBusy` says to try again later (a
+worker frozen while holding one, a paused VM say, must not stop everyone's scoring for good):
+PostgreSQL's session advisory lock on a connection of its own
 (released by the server when the process dies, even by ``kill -9``), and on SQLite an
 ``flock`` on a file beside the database (released by the kernel likewise). The lock key
 includes the schema, so test sessions sharing a server do not block each other. An in-memory
@@ -16,7 +18,8 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, text
@@ -24,6 +27,13 @@ from sqlalchemy.exc import DBAPIError
 
 from detector.errors import StoreError
 from detector.store import db
+
+
+POLL_SECONDS = 0.2
+
+
+class LockBusy(StoreError):
+    """Another process held the lock for longer than the caller would wait."""
 
 
 class Held:
@@ -44,10 +54,11 @@ class Held:
 
 
 @contextmanager
-def exclusive(engine: Engine, name: str) -> Iterator[Held]:
-    """Hold the lock ``name`` for the block, waiting for another process to release it."""
+def exclusive(engine: Engine, name: str, *, wait: float) -> Iterator[Held]:
+    """Hold the lock ``name`` for the block, waiting up to ``wait`` seconds for another process
+    to release it (:class:`LockBusy` after that)."""
     if engine.dialect.name == "postgresql":
-        with _advisory(engine, name) as held:
+        with _advisory(engine, name, wait) as held:
             yield held
         return
     path = db.sqlite_path(engine.url)
@@ -56,14 +67,31 @@ def exclusive(engine: Engine, name: str) -> Iterator[Held]:
         return
     fd = os.open(f"{path}.{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        _retry(lambda: _try_flock(fd), name, wait)
         yield Held(None, name)
     finally:
         os.close(fd)  # closing the descriptor releases the flock
 
 
+def _try_flock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _retry(attempt: Callable[[], bool], name: str, wait: float) -> None:
+    deadline = time.monotonic() + wait
+    while not attempt():
+        if time.monotonic() >= deadline:
+            raise LockBusy(f"another botwatch process has held the {name} lock for over {wait:g} s",
+                           hint="it is retried at the next run")
+        time.sleep(POLL_SECONDS)
+
+
 @contextmanager
-def _advisory(engine: Engine, name: str) -> Iterator[Held]:
+def _advisory(engine: Engine, name: str, wait: float) -> Iterator[Held]:
     key = text("SELECT hashtextextended('botwatch.' || :name || '.' || current_schema(), 0)")
     try:
         connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
@@ -72,7 +100,8 @@ def _advisory(engine: Engine, name: str) -> Iterator[Held]:
     try:
         try:
             lock_id = connection.scalar(key, {"name": name})
-            connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": lock_id})
+            try_lock = text("SELECT pg_try_advisory_lock(:id)")
+            _retry(lambda: connection.scalar(try_lock, {"id": lock_id}), name, wait)
         except DBAPIError as exc:
             raise db.describe(exc, engine.url) from exc
         try:

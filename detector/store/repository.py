@@ -537,9 +537,10 @@ class Store:
         with self._read() as conn:
             return leases.owners(conn, now)
 
-    def exclusive(self, name: str) -> AbstractContextManager[locks.Held]:
-        """A lock across every process on this database, held for the block (see locks.py)."""
-        return locks.exclusive(self._engine, name)
+    def exclusive(self, name: str, *, wait: float = 60.0) -> AbstractContextManager[locks.Held]:
+        """A lock across every process on this database, held for the block, waited for up to
+        ``wait`` seconds (then :class:`~detector.store.locks.LockBusy`); see locks.py."""
+        return locks.exclusive(self._engine, name, wait=wait)
 
     # ---- research -------------------------------------------------------------------------------
 
