@@ -139,3 +139,20 @@ def test_exclusive_lock_gives_up_after_its_wait(database_url):
     finally:
         first.close()
         second.close()
+
+
+def test_summaries_stay_one_per_watch_and_day_when_workers_race_to_write_them(database_url):
+    """Any worker may run the daily summary (it is not leased): eight writers on two Stores race
+    on one day; exactly one row is written and exactly one writer is told it wrote it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with Store.open(database_url, create=True) as first, Store.open(database_url) as second:
+        def write(worker: int) -> bool:
+            store = (first, second)[worker % 2]
+            return store.save_summary("vacuums", T0.date(), f"# by {worker}", {"worker": worker})
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            created = list(pool.map(write, range(8)))
+        assert created.count(True) == 1
+        assert first.counts()["summaries"] == 1
+        assert first.summary("vacuums", T0.date()).data["worker"] == created.index(True)
