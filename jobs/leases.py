@@ -6,9 +6,11 @@ worker's heartbeat, renews its leases, gives up leases beyond its fair share (th
 divided by the live workers, rounded up; one being polled right now is asked to stop at its
 next step and is given up when that poll returns) and claims free or expired leases up to that
 share. So a second worker gets half the watches within two refreshes of starting, and a dead
-worker's watches are taken over within about 1⅓ TTL of its last renewal. A poll also checks its lease between steps, renewing it when a third of the TTL has
-passed, and stops at once if the lease was lost: a worker that stalled for longer than the TTL
-(a paused VM, a long database outage) cannot go on polling a watch another worker now holds.
+worker's watches are taken over within about 1⅓ TTL of its last renewal. A poll also checks
+its lease between steps, renewing it when a third of the TTL has passed, and stops at once if
+the lease was lost: a worker that stalled for longer than the TTL (a paused VM, a long
+database outage) cannot go on polling a watch another worker now holds, beyond the one step
+(a request and its store, which upserts make harmless) in hand when it stalled.
 
 One worker alone holds every watch, so the embedded SQLite default behaves as before. A worker
 restarted after a crash (``kill -9``, an OOM kill) need not wait out its predecessor's leases:

@@ -53,7 +53,9 @@ class Lease:
     previous_owner: str | None = None
 
 
-def claim(conn: Connection, watch_id: int, watch: str, worker: str, now: datetime, ttl: timedelta) -> Lease | None:
+def claim(
+    conn: Connection, watch_id: int, watch: str, worker: str, now: datetime, ttl: timedelta
+) -> Lease | None:
     """Take or renew the lease on one watch; ``None`` if another worker holds it (or is
     claiming it right now)."""
     row = conn.execute(
@@ -120,7 +122,8 @@ def heartbeat(conn: Connection, worker: str, now: datetime, ttl: timedelta) -> i
     conn.execute(delete(WORKERS).where(WORKERS.c.expires_at <= now, WORKERS.c.name != worker))
     row = {"name": worker, "started_at": now, "expires_at": now + ttl}
     stmt = sql.insert(conn, WORKERS).values(row)
-    conn.execute(stmt.on_conflict_do_update(index_elements=["name"], set_={"expires_at": stmt.excluded.expires_at}))
+    renewed = {"expires_at": stmt.excluded.expires_at}
+    conn.execute(stmt.on_conflict_do_update(index_elements=["name"], set_=renewed))
     return conn.scalar(select(func.count()).select_from(WORKERS).where(WORKERS.c.expires_at > now)) or 1
 
 
@@ -131,7 +134,8 @@ def leave(conn: Connection, worker: str) -> None:
 
 def live_workers(conn: Connection, now: datetime) -> list[str]:
     """The workers whose heartbeat has not expired."""
-    return list(conn.scalars(select(WORKERS.c.name).where(WORKERS.c.expires_at > now).order_by(WORKERS.c.name)))
+    query = select(WORKERS.c.name).where(WORKERS.c.expires_at > now).order_by(WORKERS.c.name)
+    return list(conn.scalars(query))
 
 
 def expire_worker(conn: Connection, worker: str, now: datetime) -> int:

@@ -50,7 +50,8 @@ class Held:
         try:
             self._connection.execute(text("SELECT 1"))
         except DBAPIError as exc:
-            raise StoreError(f"lost the {self._where} lock: the database connection holding it broke") from exc
+            problem = "the database connection holding it broke"
+            raise StoreError(f"lost the {self._where} lock: {problem}") from exc
 
 
 @contextmanager
