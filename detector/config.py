@@ -37,6 +37,8 @@ MAX_INTERVAL_SECONDS = 7 * 86400
 MAX_LOOKBACK_HOURS = 90 * 24
 MAX_REQUEST_TIMEOUT = 600
 MAX_PAGES = 10_000
+LEASE_TTL_PER_REQUEST_TIMEOUT = 3  # a watch's lease must outlive the slowest single request
+DEFAULT_LEASE_TTL = 120.0
 
 
 class Secret:
@@ -116,6 +118,7 @@ class Config:
     watches: Mapping[str, WatchConfig] = field(default_factory=dict)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     warnings: tuple[str, ...] = ()
+    lease_ttl_seconds: float = DEFAULT_LEASE_TTL  # how long a worker's claim on a watch lasts unrenewed
 
     @property
     def reports_dir(self) -> Path:
@@ -385,6 +388,7 @@ def parse_config(
     summary_time = main.get("summary_time", "a time", _time_of_day, dtime(0, 15))
     log_format = main.get("log_format", "a format", _choice("auto", "json", "console"), "auto")
     log_level = main.get("log_level", "a level", _choice("debug", "info", "warning", "error"), "info")
+    lease_ttl = main.get("lease_ttl", "a duration", parse_duration, None)
     main.reject_unknown()
 
     warnings: list[str] = []
@@ -439,6 +443,13 @@ def parse_config(
             raise table.fail(None, "needs at least one of keywords, hashtags or brand_accounts")
         watches[name] = watch
 
+    slowest = max((i.request_timeout for i in instances.values()), default=0.0)
+    if lease_ttl is None:
+        lease_ttl = max(DEFAULT_LEASE_TTL, LEASE_TTL_PER_REQUEST_TIMEOUT * slowest)
+    elif lease_ttl < LEASE_TTL_PER_REQUEST_TIMEOUT * slowest:
+        raise main.fail("lease_ttl", f"must be at least {LEASE_TTL_PER_REQUEST_TIMEOUT}x the longest request_timeout "
+                        f"({LEASE_TTL_PER_REQUEST_TIMEOUT * slowest:g}s): leases are renewed between requests")
+
     scoring_table = _Reader("scoring", _table(top, "scoring"), origin)
     scoring = ScoringConfig(
         bot_threshold=scoring_table.get("bot_threshold", "a probability", _probability, None),
@@ -462,6 +473,7 @@ def parse_config(
         watches=watches,
         scoring=scoring,
         warnings=tuple(warnings),
+        lease_ttl_seconds=lease_ttl,
     )
 
 

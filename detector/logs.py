@@ -10,12 +10,37 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from typing import Any, TextIO
 
 import structlog
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 MAX_FIELD_CHARS = 2000
+# One lock for every line written, by structlog and by the stdlib handler alike: with a lock each,
+# two threads' lines came out spliced into one (seen with APScheduler's warnings beside a poll's).
+_WRITE_LOCK = threading.RLock()
+
+
+class _Lines:
+    """structlog's output: one whole line per event under the shared write lock."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def msg(self, message: str) -> None:
+        with _WRITE_LOCK:
+            self._stream.write(message + "\n")
+            self._stream.flush()
+
+    log = debug = info = warn = warning = error = critical = exception = fatal = failure = msg
+
+
+class _LockedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The stdlib handler, writing under the same lock as :class:`_Lines`."""
+
+    def createLock(self) -> None:  # noqa: N802 (logging's name)
+        self.lock = _WRITE_LOCK
 
 
 def _truncate_long_values(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
@@ -51,14 +76,14 @@ def configure_logging(fmt: str = "auto", level: str = "info", stream: TextIO | N
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(file=stream),
+        logger_factory=lambda *_: _Lines(stream),
         cache_logger_on_first_use=False,
     )
 
 
 def _route_stdlib_logging(stream: TextIO, renderer: Any, shared: list[Any], level: int) -> None:
     """Libraries that log through ``logging`` (APScheduler, Alembic) come out in the same format."""
-    handler = logging.StreamHandler(stream)
+    handler = _LockedStreamHandler(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],

@@ -4,12 +4,18 @@ The stock store unpickles whatever is in its table, so anyone who can write to t
 run code in the service. Here job state is JSON, the callable must be one of botwatch's own jobs,
 and only the two trigger kinds botwatch uses (interval and cron) are accepted. A row that does
 not pass is logged and dropped; the service re-creates its jobs from the config on start.
+
+APScheduler 3 calls :meth:`~JsonJobStore.get_next_run_time` and ``update_job`` from its
+scheduling loop outside any error handling: a database that went away raised there and killed
+the scheduler thread for good, while the service went on pinging systemd's watchdog. Here those
+two log the failure and carry on (the next run time becomes "retry shortly"), like APScheduler
+already does for ``get_due_jobs``.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,9 +25,14 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import datetime_to_utc_timestamp
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+
+from detector.logs import get_logger
+from detector.store import db
 
 ALLOWED_FUNCS = frozenset({"jobs.service:run_poll", "jobs.service:run_daily_summary"})
+RETRY_AFTER = timedelta(seconds=10)  # APScheduler's own jobstore_retry_interval
+log = get_logger("botwatch.scheduler")
 
 
 class UnsafeJobState(ValueError):
@@ -132,7 +143,25 @@ class JsonJobStore(SQLAlchemyJobStore):
             except IntegrityError:
                 raise ConflictingIdError(job.id) from None
 
+    def get_next_run_time(self) -> datetime | None:
+        try:
+            return super().get_next_run_time()
+        except SQLAlchemyError as exc:
+            self._unavailable(exc, "next_run_time")
+            return datetime.now(timezone.utc) + RETRY_AFTER
+
     def update_job(self, job: Job) -> None:
+        try:
+            self._update_job(job)
+        except SQLAlchemyError as exc:  # the job runs again when due, which every botwatch job allows
+            self._unavailable(exc, "update_job")
+
+    def _unavailable(self, exc: SQLAlchemyError, operation: str) -> None:
+        problem = db.describe(exc, self.engine.url) if isinstance(exc, DBAPIError) else None
+        log.warning("scheduler.store_unavailable", operation=operation,
+                    error=str(problem) if problem else type(exc).__name__, hint=problem.hint if problem else None)
+
+    def _update_job(self, job: Job) -> None:
         update = (
             self.jobs_t.update()
             .values(next_run_time=datetime_to_utc_timestamp(job.next_run_time), job_state=job_to_json(job).encode())

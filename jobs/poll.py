@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Callable, Protocol
 
 from detector.config import WatchConfig
 from detector.logs import get_logger
@@ -48,6 +48,18 @@ class _Silent:
         pass
 
 
+class _Halt:
+    """Set once SIGTERM came or the lease was lost; stays set (a lost lease is not asked again)."""
+
+    def __init__(self, stop: threading.Event, held: Callable[[], bool] | None) -> None:
+        self._stop, self._held, self._lost = stop, held, False
+
+    def is_set(self) -> bool:
+        if not self._lost and self._held is not None and not self._stop.is_set():
+            self._lost = not self._held()
+        return self._lost or self._stop.is_set()
+
+
 @dataclass(frozen=True)
 class PollResult:
     watch: str
@@ -68,10 +80,15 @@ def next_check_at(created_at: datetime, checks_done: int, now: datetime, interva
     return min(now + step, until)
 
 
-def poll_watch(runtime, watch: WatchConfig, *, progress: PollProgress | None = None, stop: threading.Event | None = None) -> PollResult:
-    """Run one poll of ``watch`` with the runtime's store, source and detector."""
+def poll_watch(runtime, watch: WatchConfig, *, progress: PollProgress | None = None, stop: threading.Event | None = None,
+               held: Callable[[], bool] | None = None) -> PollResult:
+    """Run one poll of ``watch`` with the runtime's store, source and detector.
+
+    ``held`` (several workers on one database) says whether this worker still holds the watch's
+    lease; it is asked between steps, and the poll stops like on SIGTERM once it says no.
+    """
     progress = progress or _Silent()
-    stop = stop or runtime.stop
+    stop = _Halt(stop or runtime.stop, held)
     store = runtime.store
     source = runtime.sources[watch.instance]
     now = runtime.clock()

@@ -18,10 +18,14 @@ from detector.classifier.verdicts import AccountVerdict, apply_override
 from detector.config import WatchConfig
 from detector.features.behaviour import AccountActivity
 from detector.features.coordination import CoordinationIndex
+from detector.logs import get_logger
 from detector.records import Author
+from detector.store.locks import LockBusy
 from detector.store.records import AccountKey, AccountScore, Label, ReplyForScoring, ReplyScore
 
 BATCH = 500
+LOCK_WAIT_SECONDS = 30.0
+log = get_logger("botwatch.scoring")
 COORDINATION_WINDOW = timedelta(days=7)
 
 
@@ -119,14 +123,21 @@ def score_pending(runtime, watch: WatchConfig, *, now: datetime, progress=None) 
     """Score every stored reply of ``watch`` that this model version has not scored yet."""
     store, detector = runtime.store, runtime.detector
     total = 0
-    with runtime.scoring_lock:  # account states are read-modify-write: one scorer at a time
-        labels = store.labels()
-        coordination = build_coordination(store, detector, now)
-        while batch := store.unscored_replies(watch.name, detector.version, BATCH):
-            score_batch(runtime, watch, batch, now=now, coordination=coordination, labels=labels)
-            total += len(batch)
-            if progress is not None:
-                progress.scored(len(batch))
-            if runtime.stop.is_set():
-                break
+    # Account states are read-modify-write, and an account replies under watches that other
+    # threads and other workers poll: one scorer at a time across every process. If another
+    # process keeps the lock too long, the replies stay unscored until the next poll.
+    try:
+        with runtime.scoring_lock, store.exclusive("scoring", wait=LOCK_WAIT_SECONDS) as lock:
+            labels = store.labels()
+            coordination = build_coordination(store, detector, now)
+            while batch := store.unscored_replies(watch.name, detector.version, BATCH):
+                lock.check()
+                score_batch(runtime, watch, batch, now=now, coordination=coordination, labels=labels)
+                total += len(batch)
+                if progress is not None:
+                    progress.scored(len(batch))
+                if runtime.stop.is_set():
+                    break
+    except LockBusy as busy:
+        log.info("scoring.deferred", watch=watch.name, reason=str(busy))
     return total

@@ -7,7 +7,14 @@ not once per missed interval. Jobs already in the store keep their schedule when
 has not changed; changed or removed watches are rescheduled or dropped.
 
 SIGTERM (systemd's stop) sets the stop event: poll jobs finish the page or context in hand,
-store it, and return; the scheduler then shuts down after the running jobs end.
+store it, and return; the scheduler then shuts down after the running jobs end, and the worker
+gives its watch leases up so that other workers take them over at once.
+
+Several workers may share one database (:mod:`jobs.leases`). Poll jobs and the lease refresh
+therefore live in each process's memory: a poll job in the shared store would run in whichever
+process woke first, not in the one holding the watch. The daily summary stays in the shared
+store: any worker may write it, because the store keeps one summary per watch and day whoever
+writes it, and a summary only reads what every worker stored.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -27,6 +35,7 @@ from detector.errors import BotwatchError
 from detector.logs import get_logger
 from jobs import notify
 from jobs.jobstore import JsonJobStore, trigger_to_json
+from jobs.leases import LeaseKeeper
 from jobs.summary import summary_trigger
 
 if TYPE_CHECKING:
@@ -36,6 +45,8 @@ if TYPE_CHECKING:
 log = get_logger("botwatch.service")
 JOB_TABLE = "scheduler_jobs"
 SUMMARY_JOB = "daily-summary"
+LEASE_JOB = "leases"
+SHARED, LOCAL = "default", "local"  # job stores: in the database, in this process's memory
 WATCHDOG_PING_SECONDS = 10.0
 
 _current: "Service | None" = None
@@ -115,6 +126,11 @@ def _require_current() -> "Service":
     return _current
 
 
+def run_lease_refresh() -> None:
+    """Scheduler entry point for this worker's lease refresh."""
+    _require_current().refresh_leases()
+
+
 def poll_job_id(watch: str) -> str:
     return f"poll:{watch}"
 
@@ -125,9 +141,11 @@ class Service:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         config = runtime.config
-        workers = max(2, min(len(config.watches) + 1, 8))
+        workers = max(2, min(len(config.watches) + 2, 8))
+        self.leases = LeaseKeeper(runtime.store, list(config.watches), ttl_seconds=config.lease_ttl_seconds,
+                                  clock=runtime.clock)
         self.scheduler = BackgroundScheduler(
-            jobstores={"default": JsonJobStore(engine=runtime.store.engine, tablename=JOB_TABLE)},
+            jobstores={SHARED: JsonJobStore(engine=runtime.store.engine, tablename=JOB_TABLE), LOCAL: MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(max_workers=workers)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=config.timezone,
@@ -140,12 +158,29 @@ class Service:
         if watch is None:
             log.warning("poll.unknown_watch", watch=watch_name)
             return
+        if not self.leases.refreshed:  # a poll run by hand, before the service's start
+            self.refresh_leases()
         try:
-            poll_watch(self.runtime, watch)
+            if not self.leases.holds(watch_name):
+                return  # another worker polls it
+            with self.leases.polling(watch_name):
+                poll_watch(self.runtime, watch, held=lambda: self.leases.holds(watch_name))
         except BotwatchError as exc:
             log.warning("poll.failed", watch=watch_name, error=str(exc), error_type=type(exc).__name__, hint=exc.hint)
         except Exception:  # a bug must not kill the scheduler thread or other watches
             log.exception("poll.crashed", watch=watch_name)
+
+    def refresh_leases(self) -> None:
+        try:
+            got = self.leases.refresh()
+        except BotwatchError as exc:
+            log.warning("lease.refresh_failed", worker=self.leases.worker, error=str(exc),
+                        error_type=type(exc).__name__, hint=exc.hint)
+            return
+        now = self.runtime.clock()
+        for watch in got:  # poll a watch just got now, not an interval later
+            if self.scheduler.get_job(poll_job_id(watch), jobstore=LOCAL) is not None:
+                self.scheduler.modify_job(poll_job_id(watch), jobstore=LOCAL, next_run_time=now)
 
     def daily_summary(self) -> None:
         from jobs.summary import write_due_summaries
@@ -165,14 +200,23 @@ class Service:
                 "args": [w.name],
                 "trigger": IntervalTrigger(seconds=w.interval_seconds, timezone=timezone.utc),
                 "name": f"poll {w.name}",
+                "jobstore": LOCAL,
             }
             for w in config.watches.values()
+        }
+        jobs[LEASE_JOB] = {
+            "func": "jobs.service:run_lease_refresh",
+            "args": [],
+            "trigger": IntervalTrigger(seconds=self.leases.refresh_seconds, timezone=timezone.utc),
+            "name": "lease refresh",
+            "jobstore": LOCAL,
         }
         jobs[SUMMARY_JOB] = {
             "func": "jobs.service:run_daily_summary",
             "args": [],
             "trigger": summary_trigger(config, self.runtime.clock()),  # not a cron trigger: see jobs.summary
             "name": "daily summary",
+            "jobstore": SHARED,
         }
         return jobs
 
@@ -181,7 +225,7 @@ class Service:
         desired = self.desired_jobs()
         for job in self.scheduler.get_jobs():
             want = desired.get(job.id)
-            if want is None:
+            if want is None or job._jobstore_alias != want["jobstore"]:  # a poll job stored by an older botwatch
                 self.scheduler.remove_job(job.id)
                 log.info("service.job_removed", job=job.id)
             elif _same_schedule(job.trigger, want["trigger"]) and list(job.args) == want["args"]:
@@ -191,7 +235,7 @@ class Service:
             first = now if job_id != SUMMARY_JOB else None  # polls start at once; the summary at its time
             self.scheduler.add_job(
                 spec["func"], spec["trigger"], args=spec["args"], id=job_id, name=spec["name"],
-                replace_existing=True, **({"next_run_time": first} if first else {}),
+                jobstore=spec["jobstore"], replace_existing=True, **({"next_run_time": first} if first else {}),
             )
             log.info("service.job_scheduled", job=job_id)
 
@@ -200,8 +244,10 @@ class Service:
         _current = self
         self.scheduler.start(paused=True)
         self.sync_jobs()
+        self.refresh_leases()  # before the first polls, which poll only what this worker holds
         self.scheduler.resume()
-        log.info("service.started", watches=sorted(self.runtime.config.watches), timezone=self.runtime.config.timezone.key)
+        log.info("service.started", watches=sorted(self.runtime.config.watches), timezone=self.runtime.config.timezone.key,
+                 worker=self.leases.worker, holds=self.leases.held())
 
     def shutdown(self) -> None:
         global _current
@@ -209,6 +255,10 @@ class Service:
         log.info("service.stopping")
         self.scheduler.pause()  # no new runs while the ones in hand finish
         self.scheduler.shutdown(wait=True)
+        try:
+            self.leases.release_all()
+        except BotwatchError as exc:  # they expire by themselves
+            log.warning("lease.release_failed", worker=self.leases.worker, error=str(exc), hint=exc.hint)
         _current = None
         log.info("service.stopped")
 

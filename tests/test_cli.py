@@ -104,3 +104,25 @@ def test_demo_flags_the_scripted_accounts_and_not_the_support_desk(tmp_path):
     refused = CliRunner().invoke(cli, ["demo", "--state-dir", str(tmp_path / "mine")])
     assert refused.exit_code == 1 and "not made by the demo" in refused.output
     assert (tmp_path / "mine" / "precious.txt").exists()
+
+
+@pytest.mark.parametrize("revision, says", [
+    ("0001", ["schema revision 0001", "needs 0002", "botwatch db upgrade"]),
+    ("0099", ["schema revision 0099", "does not know", "upgrade botwatch"]),  # a newer botwatch migrated it
+])
+def test_run_refuses_a_schema_it_does_not_know_and_says_what_to_do(tmp_path, database_url, revision, says):
+    from sqlalchemy import text
+
+    from detector.store import db, upgrade
+
+    upgrade(database_url)
+    engine = db.make_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": revision})
+    engine.dispose()
+    config = tmp_path / "botwatch.toml"
+    config.write_text(f"[botwatch]\nstate_dir = '{tmp_path}'\n[instances.m]\nurl = 'https://x.example'\n"
+                      "[watches.w]\nkeywords = ['vacuum']\n")
+    result = CliRunner().invoke(cli, ["-c", str(config), "run"], env={"BOTWATCH_DATABASE_URL": database_url})
+    assert result.exit_code == 1, result.output
+    assert all(s in result.output for s in says) and "Traceback" not in result.output, result.output

@@ -87,3 +87,14 @@ def test_credentials_directory(tmp_path):
     assert config.instances["main"].token.reveal() == "cred"
     with pytest.raises(ConfigError, match="CREDENTIALS_DIRECTORY is not"):
         parse_config(doc, environ={})
+
+
+def test_lease_ttl_defaults_to_two_minutes_and_must_outlive_the_slowest_request():
+    assert parse_config(MINIMAL, environ={}).lease_ttl_seconds == 120
+    quick = {**MINIMAL, "botwatch": {"lease_ttl": "30s"}, "instances": {"main": {"url": "https://a.example", "request_timeout": 10}}}
+    assert parse_config(quick, environ={}).lease_ttl_seconds == 30
+    slow = {**quick, "instances": {"main": {"url": "https://a.example", "request_timeout": 11}}}
+    with pytest.raises(ConfigError, match=r"botwatch\.lease_ttl: must be at least 3x the longest request_timeout \(33s\)"):
+        parse_config(slow, environ={})
+    patient = {**MINIMAL, "instances": {"main": {"url": "https://a.example", "request_timeout": 60}}}
+    assert parse_config(patient, environ={}).lease_ttl_seconds == 180  # unset: the default grows to fit

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from detector.config import parse_config
 from jobs.jobstore import JsonJobStore, UnsafeJobState, job_state_from_json
-from jobs.service import JOB_TABLE, SUMMARY_JOB, Runtime, Service, poll_job_id
+from jobs.service import JOB_TABLE, LOCAL, SUMMARY_JOB, Runtime, Service, poll_job_id
 
 DOC = {
     "botwatch": {"timezone": "Europe/Berlin", "summary_time": "06:30"},
@@ -41,14 +41,14 @@ def test_jobs_are_stored_as_json_with_the_configured_schedule(engine):
     service.scheduler.start(paused=True)
     service.sync_jobs()
     rows = stored_rows(engine)
-    assert set(rows) == {poll_job_id("vacuums"), poll_job_id("coffee"), SUMMARY_JOB}
+    assert set(rows) == {SUMMARY_JOB}  # poll jobs live in each worker's memory (see jobs.service)
     state = job_state_from_json(rows[SUMMARY_JOB])
     trigger = state["trigger"]  # a short interval aligned to 06:30 Berlin time (see jobs.summary)
     assert trigger.interval == timedelta(minutes=15)
     assert trigger.start_date.astimezone(ZoneInfo("Europe/Berlin")).time() == time(6, 30)
-    poll = job_state_from_json(rows[poll_job_id("vacuums")])
-    assert poll["args"] == ("vacuums",) and poll["trigger"].interval == timedelta(minutes=5)
-    assert poll["next_run_time"] == datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
+    poll = service.scheduler.get_job(poll_job_id("vacuums"), jobstore=LOCAL)
+    assert poll.args == ("vacuums",) and poll.trigger.interval == timedelta(minutes=5)
+    assert poll.next_run_time == datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
     service.scheduler.shutdown(wait=False)
 
 
@@ -56,7 +56,10 @@ def test_restart_keeps_missed_run_times_and_reschedules_changed_watches(engine):
     first = make_service(engine)
     first.scheduler.start(paused=True)
     first.sync_jobs()
+    # a poll job an older botwatch kept in the shared store
+    first.scheduler.add_job("jobs.service:run_poll", "interval", args=["coffee"], id=poll_job_id("coffee"), minutes=1)
     first.scheduler.shutdown(wait=False)
+    assert set(stored_rows(engine)) == {poll_job_id("coffee"), SUMMARY_JOB}
     before = {k: job_state_from_json(v)["next_run_time"] for k, v in stored_rows(engine).items()}
 
     changed = {**DOC, "watches": {"vacuums": {"keywords": ["vacuum"], "interval": "10m"}}}
@@ -65,17 +68,19 @@ def test_restart_keeps_missed_run_times_and_reschedules_changed_watches(engine):
     second.scheduler.start(paused=True)
     second.sync_jobs()
     after = {k: job_state_from_json(v) for k, v in stored_rows(engine).items()}
-    assert set(after) == {poll_job_id("vacuums"), SUMMARY_JOB}  # the removed watch's job is gone
+    assert set(after) == {SUMMARY_JOB}  # the old shared poll job is gone
     assert after[SUMMARY_JOB]["next_run_time"] == before[SUMMARY_JOB]  # missed: runs once on resume
-    assert after[poll_job_id("vacuums")]["trigger"].interval == timedelta(minutes=10)
-    assert after[poll_job_id("vacuums")]["next_run_time"] == later
+    polls = {job.id: job for job in second.scheduler.get_jobs(jobstore=LOCAL) if job.id.startswith("poll:")}
+    assert set(polls) == {poll_job_id("vacuums")}
+    assert polls[poll_job_id("vacuums")].trigger.interval == timedelta(minutes=10)
+    assert polls[poll_job_id("vacuums")].next_run_time == later
     second.scheduler.shutdown(wait=False)
 
 
 @pytest.mark.parametrize(
     "tamper",
     [
-        lambda s: s.replace("jobs.service:run_poll", "os:system"),
+        lambda s: s.replace("jobs.service:run_daily_summary", "os:system"),
         lambda s: s.replace('"kind": "interval"', '"kind": "date"'),
         lambda s: "\x80\x04\x95 not json",  # a pickle would start like this
     ],
@@ -84,7 +89,7 @@ def test_tampered_rows_are_dropped_not_executed(engine, tamper):
     service = make_service(engine)
     service.scheduler.start(paused=True)
     service.sync_jobs()
-    job_id = poll_job_id("vacuums")
+    job_id = SUMMARY_JOB
     raw = stored_rows(engine)[job_id].decode()
     with engine.begin() as connection:
         connection.execute(sa.text(f"UPDATE {JOB_TABLE} SET job_state = :s WHERE id = :i"), {"s": tamper(raw).encode("latin-1"), "i": job_id})

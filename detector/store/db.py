@@ -152,6 +152,9 @@ def describe(exc: DBAPIError, url: URL, *, connecting: bool = False) -> StoreErr
         return StoreError(
             f"cannot connect to {where}: {reason}", hint="is PostgreSQL running, and is database_url right?"
         )
+    if exc.connection_invalidated:
+        return StoreError(f"lost the connection to {where}: {reason}",
+                          hint="is PostgreSQL running? nothing half-written was kept; the next run retries")
     return StoreError(f"{where}: {reason}")
 
 

@@ -22,7 +22,8 @@ from sqlalchemy.engine import RowMapping
 from detector.config import Secret
 from detector.errors import SchemaMismatch, StoreError
 from detector.records import Post
-from detector.store import db, migrate, rows, sql
+from detector.store import db, leases, locks, migrate, rows, sql
+from detector.store.leases import Lease
 from detector.store.records import (
     AccountKey,
     AccountScore,
@@ -549,6 +550,59 @@ class Store:
             return None
         with self._read() as conn:
             return conn.scalar(select(WATCHES.c.created_at).where(WATCHES.c.id == watch_id))
+
+    # ---- several workers on one database (see leases.py) ----------------------------------------
+
+    def claim_lease(self, watch: str, worker: str, *, now: datetime, ttl: timedelta) -> Lease | None:
+        """Take, take over or renew the lease on ``watch``; ``None`` while another worker holds it."""
+        _require_aware(now=now)
+        watch_id = self._watch_id(watch)
+        with self._write() as conn:
+            return leases.claim(conn, watch_id, watch, worker, now, ttl)
+
+    def renew_lease(self, lease: Lease, *, now: datetime, ttl: timedelta) -> Lease | None:
+        """Extend a lease still held; ``None`` once it expired or moved to another worker."""
+        _require_aware(now=now)
+        watch_id = self._watch_id(lease.watch)
+        with self._write() as conn:
+            return leases.renew(conn, watch_id, lease, now, ttl)
+
+    def release_lease(self, lease: Lease) -> bool:
+        """Give a lease up at once (a clean stop, or more than a fair share)."""
+        watch_id = self._watch_id(lease.watch)
+        with self._write() as conn:
+            return leases.release(conn, watch_id, lease)
+
+    def heartbeat(self, worker: str, *, now: datetime, ttl: timedelta) -> int:
+        """Mark ``worker`` alive until ``now + ttl``; returns how many workers are alive."""
+        _require_aware(now=now)
+        with self._write() as conn:
+            return leases.heartbeat(conn, worker, now, ttl)
+
+    def leave(self, worker: str) -> None:
+        """Forget ``worker``'s heartbeat (it is stopping)."""
+        with self._write() as conn:
+            leases.leave(conn, worker)
+
+    def live_workers(self, *, now: datetime) -> list[str]:
+        """Workers whose heartbeat has not expired."""
+        with self._read() as conn:
+            return leases.live_workers(conn, now)
+
+    def expire_worker(self, worker: str, *, now: datetime) -> int:
+        """End a dead worker's heartbeat and leases now; returns how many leases it held."""
+        with self._write() as conn:
+            return leases.expire_worker(conn, worker, now)
+
+    def lease_owners(self, now: datetime) -> dict[str, str]:
+        """Which worker holds an unexpired lease on which watch."""
+        with self._read() as conn:
+            return leases.owners(conn, now)
+
+    def exclusive(self, name: str, *, wait: float = 60.0) -> AbstractContextManager[locks.Held]:
+        """A lock across every process on this database, held for the block, waited for up to
+        ``wait`` seconds (then :class:`~detector.store.locks.LockBusy`); see locks.py."""
+        return locks.exclusive(self._engine, name, wait=wait)
 
     # ---- research -------------------------------------------------------------------------------
 

@@ -66,13 +66,29 @@ class Base(DeclarativeBase):
 
 
 class WatchRow(Base):
-    """A watch from the config, by name; the row other tables hang off (and, later, its lease)."""
+    """A watch from the config, by name; the row other tables hang off, and its lease: which
+    worker polls it (``lease_owner``) until when, and ``lease_epoch``, raised on every change of
+    owner so that a worker that lost the watch cannot renew it by mistake."""
 
     __tablename__ = "watches"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(SafeText, unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(Text)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_epoch: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class WorkerRow(Base):
+    """A live ``botwatch run`` process and its heartbeat: the number of live workers sets each
+    one's fair share of the watches. Rows past ``expires_at`` belong to dead workers."""
+
+    __tablename__ = "workers"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AccountRow(Base):
@@ -290,3 +306,4 @@ REPLY_SCORES: Table = ReplyScoreRow.__table__  # type: ignore[assignment]
 ACCOUNT_SCORES: Table = AccountScoreRow.__table__  # type: ignore[assignment]
 LABELS: Table = AccountLabelRow.__table__  # type: ignore[assignment]
 SUMMARIES: Table = SummaryRow.__table__  # type: ignore[assignment]
+WORKERS: Table = WorkerRow.__table__  # type: ignore[assignment]
