@@ -25,7 +25,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import datetime_to_utc_timestamp
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError, SQLAlchemyError
 
 from detector.logs import get_logger
 from detector.store import db
@@ -132,6 +132,16 @@ def job_state_from_json(raw: bytes | str) -> dict[str, Any]:
 
 class JsonJobStore(SQLAlchemyJobStore):
     """A :class:`SQLAlchemyJobStore` whose rows hold JSON, checked before anything is imported."""
+
+    def start(self, scheduler: Any, alias: str) -> None:
+        """Create the jobs table if missing; when several workers start at once, one of them wins.
+
+        PostgreSQL's ``CREATE TABLE`` is not safe against a concurrent one even after checking
+        (the loser fails on the table's row type), so a worker that loses looks again."""
+        try:
+            super().start(scheduler, alias)
+        except (IntegrityError, ProgrammingError):
+            super().start(scheduler, alias)
 
     def add_job(self, job: Job) -> None:
         insert = self.jobs_t.insert().values(

@@ -163,7 +163,9 @@ class Botwatch:
     def next_event(self, timeout: float) -> dict:
         event = self.lines.get(timeout=timeout)
         self.events.append(event)
-        assert event["event"] != "not-json", event["line"]
+        if event["event"] == "not-json":
+            time.sleep(0.5)  # let the rest of a traceback arrive, to show it whole
+            raise AssertionError("botwatch wrote a line that is not a JSON event:\n" + "".join(self.output[-60:]))
         return event
 
     def wait_for(self, name: str, timeout: float = 60) -> dict:

@@ -98,3 +98,37 @@ def test_tampered_rows_are_dropped_not_executed(engine, tamper):
         store._reconstitute_job(stored_rows(engine)[job_id])
     service.scheduler.shutdown(wait=False)
 
+
+
+@pytest.mark.postgres
+def test_workers_starting_together_on_postgresql_all_get_the_jobs_table(postgres_url):
+    """Several ``botwatch run`` processes starting at once each create the table if missing;
+    PostgreSQL fails all but one of concurrent CREATE TABLEs, even with a check first."""
+    import threading
+
+    from detector.store import db
+
+    engine = db.make_engine(postgres_url)
+    failures: list[BaseException] = []
+    try:
+        for _ in range(5):
+            with engine.begin() as connection:
+                connection.execute(sa.text(f"DROP TABLE IF EXISTS {JOB_TABLE}"))
+            gate = threading.Barrier(6)
+
+            def start() -> None:
+                store = JsonJobStore(engine=engine, tablename=JOB_TABLE)
+                gate.wait()
+                try:
+                    store.start(SimpleNamespace(), "default")
+                except BaseException as exc:  # collected: a thread's exception would vanish
+                    failures.append(exc)
+
+            threads = [threading.Thread(target=start) for _ in range(6)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    finally:
+        engine.dispose()
+    assert failures == []
