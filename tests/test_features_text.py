@@ -1,8 +1,12 @@
 """Content signals: folding against obfuscation and scripting artefacts, and each signal's cases."""
 
-import pytest
+import re
 
-from detector.features.text import KeywordMatcher, char_ngrams, fold, is_generic_praise, text_signals, tokens, topic_words
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from detector.features.text import _LEET_WORD, KeywordMatcher, _unleet, char_ngrams, fold, is_generic_praise, text_signals, tokens, topic_words
 
 SEED_PRAISE = "Great read.\u00a0 Really, tx."
 SEED_ARTEFACT_PRAISE = "Great read.u00a0 Really, tx."
@@ -99,3 +103,12 @@ def test_keyword_matcher_matches_word_starts_after_folding():
 def test_topic_words_skip_stop_words_praise_and_placeholders():
     assert topic_words(fold("Great post about the new robot vacuum")) == {"new", "robot", "vacuum"}
     assert topic_words(fold("@bob the V8 at https://x.example is 40 quid")) == {"quid"}
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="ab0$@ 1z-é3_", max_size=24))
+def test_leet_runs_are_found_as_the_plain_pattern_finds_them(text):
+    """The faster run pattern rewrites exactly what the textbook one does (whole runs of
+    letters, digits, '@' and '$' where a letter touches another kind)."""
+    plain = re.compile(r"[a-z0-9@$]*(?:[a-z][0-9@$]|[0-9@$][a-z])[a-z0-9@$]*")
+    assert _LEET_WORD.sub(_unleet, text) == plain.sub(_unleet, text)

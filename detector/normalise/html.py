@@ -12,6 +12,7 @@ server rendered it.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import dataclass
@@ -83,8 +84,12 @@ def urls_in_text(text: str) -> list[str]:
     return [m.group(0).rstrip(_TRAILING_PUNCT) for m in _URL.finditer(text)]
 
 
+@functools.lru_cache(maxsize=65_536)
 def link_domain(url: str) -> str | None:
-    """The host a link points to, lower case and without ``www.``; ``None`` if there is none."""
+    """The host a link points to, lower case and without ``www.``; ``None`` if there is none.
+
+    Cached: scripts post the same few links thousands of times, and splitting a URL is slow.
+    """
     try:
         host = urlsplit(url.strip()).hostname
     except ValueError:
