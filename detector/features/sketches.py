@@ -13,6 +13,7 @@ for every account in an archive, so nothing here grows with the number of replie
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 from typing import Any, Iterable
 
@@ -20,8 +21,9 @@ _HASH_BITS = 52  # JSON-safe integers (exact in JavaScript doubles too)
 _HASH_SPACE = float(1 << _HASH_BITS)
 
 
+@functools.lru_cache(maxsize=65_536)
 def hash52(value: str) -> int:
-    """A stable 52-bit hash (Python's ``hash`` changes between runs)."""
+    """A stable 52-bit hash (Python's ``hash`` changes between runs); cached, as ids recur."""
     return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=7).digest(), "little") >> 4
 
 
