@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
 
 from detector.features.sketches import DistinctSketch, TopCounts
-from detector.features.templates import same_template, template_preview
+from detector.features.templates import NEAR, same_template, template_preview
 from detector.records import ParentInfo, Post
 
 # --- time and latency ------------------------------------------------------------------------
@@ -325,11 +325,13 @@ class AccountActivity:
         self.hours[(ms // 3_600_000) % 24] += 1
 
     def _add_template(self, s: ReplySignals) -> int:
-        if not s.fingerprint:
+        fingerprint = s.fingerprint
+        if not fingerprint:
             return 0
         templates = self.templates
         for i, template in enumerate(templates):
-            if same_template(template.fingerprint, s.fingerprint):
+            # same_template(), inlined: this runs for every reply against each of its account's templates.
+            if template.fingerprint and (template.fingerprint ^ fingerprint).bit_count() <= NEAR:
                 template.count += 1
                 if len(template.reply_ids) < 3:
                     template.reply_ids.append(s.reply_id)

@@ -83,7 +83,8 @@ def fold(text: str) -> str:
         text = _URL.sub(" _url_ ", text)
     if "@" in text:
         text = _MENTION.sub(" _at_ ", text)  # first: '@bob@host' is a mention, not an e-mail address
-        text = _EMAIL.sub(" _email_ ", text)
+        if "@" in text:
+            text = _EMAIL.sub(" _email_ ", text)
     text = text.lower()
     if not text.isascii():
         text = _MIXED_SCRIPT_WORD.sub(lambda m: m.group(0).translate(_CONFUSABLE), text)
