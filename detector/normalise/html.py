@@ -42,9 +42,10 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 
 # The fast path (:func:`_parse_simple`) for markup made only of the tags Mastodon writes. Attribute
 # values may not hold '<' or '>', so a tag ends at the first '>' here exactly as it does for _TOKEN.
-_SIMPLE_ATTRS = r"""(?:\s(?:[^<>"']|"[^"<>]*"|'[^'<>]*')*)?"""
+# Possessive, and an anchor's content stops at the next anchor tag: linear time on any input.
+_SIMPLE_ATTRS = r"""(?:\s(?:[^<>"']++|"[^"<>]*+"|'[^'<>]*+')*+)?"""
 _SIMPLE_TAG = re.compile(rf"<(/?)(p|span|br){_SIMPLE_ATTRS}>")
-_SIMPLE_ANCHOR = re.compile(rf"<a({_SIMPLE_ATTRS})>(.*?)</a>", re.DOTALL)
+_SIMPLE_ANCHOR = re.compile(rf"<a({_SIMPLE_ATTRS})>((?:[^<]++|<(?!/?a[\s>/]))*+)</a>")
 _SPAN_TAG = re.compile(rf"</?span{_SIMPLE_ATTRS}>")
 
 
@@ -81,6 +82,8 @@ def _clean_any(text: str) -> str:
 
 def urls_in_text(text: str) -> list[str]:
     """Bare URLs in plain text (for sources without markup), trailing punctuation trimmed."""
+    if "://" not in text:
+        return []
     return [m.group(0).rstrip(_TRAILING_PUNCT) for m in _URL.finditer(text)]
 
 
@@ -131,7 +134,9 @@ def _parse_simple(markup: str) -> ParsedHTML | None:
             if "<" in inner:
                 nested = True  # a tag other than span inside the anchor: the tokenizer decides
                 return ""
-            return _finish_anchor(_attributes(match.group(1)), [inner], links, mentions, hashtags)
+            text, kind, value = _simple_anchor(match.group(1), inner)
+            _record(kind, value, links, mentions, hashtags)
+            return text
 
         markup = _SIMPLE_ANCHOR.sub(anchor, markup)
         if nested:
@@ -207,20 +212,37 @@ def _finish_anchor(
     attrs: dict[str, str], parts: list[str], links: list[str], mentions: list[str], hashtags: list[str]
 ) -> str:
     """Text an anchor contributes, recording what it points to."""
-    shown = "".join(parts).strip()
+    text, kind, value = _classify_anchor(attrs, "".join(parts).strip())
+    _record(kind, value, links, mentions, hashtags)
+    return text
+
+
+@functools.lru_cache(maxsize=65_536)
+def _simple_anchor(raw_attributes: str, shown: str) -> tuple[str, str | None, str]:
+    """:func:`_classify_anchor` of an anchor as the fast path sees it; cached, because the same
+    mentions, hashtags and links come back on line after line of an archive."""
+    return _classify_anchor(_attributes(raw_attributes), shown.strip())
+
+
+def _classify_anchor(attrs: dict[str, str], shown: str) -> tuple[str, str | None, str]:
+    """An anchor's text, and what it is (``hashtag``, ``mention``, ``link`` or ``None``) with its value."""
     classes = attrs.get("class", "").split()
     rel = attrs.get("rel", "").split()
     href = attrs.get("href", "").strip()
     if "hashtag" in classes or "tag" in rel or (shown.startswith("#") and len(shown) > 1):
-        tag = shown.lstrip("#").strip()
-        if tag:
-            hashtags.append(tag.lower())
-        return shown
+        return shown, "hashtag", shown.lstrip("#").strip().lower()
     if "mention" in classes or (shown.startswith("@") and len(shown) > 1):
-        mentions.append(shown.lstrip("@"))
-        return shown
+        return shown, "mention", shown.lstrip("@")
     if href.lower().startswith(("http://", "https://")):
-        if href not in links:
-            links.append(href)
-        return href
-    return shown
+        return href, "link", href
+    return shown, None, ""
+
+
+def _record(kind: str | None, value: str, links: list[str], mentions: list[str], hashtags: list[str]) -> None:
+    if kind == "hashtag":
+        if value:
+            hashtags.append(value)
+    elif kind == "mention":
+        mentions.append(value)
+    elif kind == "link" and value not in links:
+        links.append(value)
