@@ -44,7 +44,9 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 # values may not hold '<' or '>', so a tag ends at the first '>' here exactly as it does for _TOKEN.
 # Possessive, and an anchor's content stops at the next anchor tag: linear time on any input.
 _SIMPLE_ATTRS = r"""(?:\s(?:[^<>"']++|"[^"<>]*+"|'[^'<>]*+')*+)?"""
-_SIMPLE_TAG = re.compile(rf"<(/?)(p|span|br){_SIMPLE_ATTRS}>")
+_SIMPLE_P_END = re.compile(rf"</p{_SIMPLE_ATTRS}>")
+_SIMPLE_BR = re.compile(rf"</?br{_SIMPLE_ATTRS}>")
+_SIMPLE_OTHER = re.compile(rf"</?(?:p|span){_SIMPLE_ATTRS}>")
 _SIMPLE_ANCHOR = re.compile(rf"<a({_SIMPLE_ATTRS})>((?:[^<]++|<(?!/?a[\s>/]))*+)</a>")
 _SPAN_TAG = re.compile(rf"</?span{_SIMPLE_ATTRS}>")
 
@@ -142,7 +144,11 @@ def _parse_simple(markup: str) -> ParsedHTML | None:
         if nested:
             return None
     if "<" in markup:
-        markup = _SIMPLE_TAG.sub(_simple_tag_text, markup)
+        if "</p" in markup:
+            markup = _SIMPLE_P_END.sub("\n\n", markup)
+        if "<br" in markup or "</br" in markup:
+            markup = _SIMPLE_BR.sub("\n", markup)
+        markup = _SIMPLE_OTHER.sub("", markup)
         if "<" in markup:
             return None
     text = clean_text(markup)
@@ -150,12 +156,6 @@ def _parse_simple(markup: str) -> ParsedHTML | None:
         if url not in links:
             links.append(url)
     return ParsedHTML(text, tuple(links), tuple(mentions), tuple(hashtags))
-
-
-def _simple_tag_text(match: re.Match[str]) -> str:
-    if match.group(2) == "br":
-        return "\n"
-    return "\n\n" if match.group(1) and match.group(2) == "p" else ""
 
 
 def _parse_tokens(markup: str) -> ParsedHTML:
