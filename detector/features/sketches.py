@@ -91,8 +91,9 @@ class TopCounts:
             counts[key] += n
         elif len(counts) < self.size:
             counts[key] = n
-        else:
-            # Full: replace a key counted no more than this one (first found), else drop it.
+        elif min(counts.values()) <= n:
+            # Full: replace a key counted no more than this one (first found), else drop it (the
+            # usual case once an account's table has settled, found without a Python loop).
             for old, count in counts.items():
                 if count <= n:
                     del counts[old]
