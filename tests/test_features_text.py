@@ -1,8 +1,12 @@
 """Content signals: folding against obfuscation and scripting artefacts, and each signal's cases."""
 
-import pytest
+import re
 
-from detector.features.text import KeywordMatcher, char_ngrams, fold, is_generic_praise, text_signals, tokens, topic_words
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from detector.features.text import _LEET_WORD, KeywordMatcher, _unleet, char_ngrams, fold, is_generic_praise, text_signals, tokens, topic_words
 
 SEED_PRAISE = "Great read.\u00a0 Really, tx."
 SEED_ARTEFACT_PRAISE = "Great read.u00a0 Really, tx."
@@ -123,3 +127,12 @@ def test_engagement_bait_and_self_promotion_count_as_calls_to_action(text, phras
 )
 def test_talk_about_liking_a_product_is_not_a_call_to_action(text):
     assert not [c for c in text_signals(text).cta if c.startswith(("like", "share")) or "my" in c]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="ab0$@ 1z-é3_", max_size=24))
+def test_leet_runs_are_found_as_the_plain_pattern_finds_them(text):
+    """The faster run pattern rewrites exactly what the textbook one does (whole runs of
+    letters, digits, '@' and '$' where a letter touches another kind)."""
+    plain = re.compile(r"[a-z0-9@$]*(?:[a-z][0-9@$]|[0-9@$][a-z])[a-z0-9@$]*")
+    assert _LEET_WORD.sub(_unleet, text) == plain.sub(_unleet, text)

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from detector.errors import InputError
-from detector.normalise.html import parse_html
+from detector.normalise.html import _clean_any, _parse_simple, _parse_tokens, clean_text, parse_html
 from detector.normalise.mastodon import normalise_status
 from detector.records import Post
 
@@ -32,6 +32,15 @@ FRAGMENTS = ["<", ">", "</", "<a ", "<a href='https://x.example/a'>", "</a>", "<
              "#tag", "@user", "https://", "www.", "vacuum", " ", "\n", "a" * 50, "\u202e", "\u200d", "\ud800",
              "\x00", "\x1b[2J", "👩\u200d💻", "<a class=\"mention\">", "<a rel=\"tag\">", "<!doctype html>", "<?xml?>"]
 markup = st.lists(st.sampled_from(FRAGMENTS), max_size=60).map("".join)
+# What Mastodon writes, and near misses of it: the fast path must take these or leave them alone.
+MASTODON_FRAGMENTS = [
+    "<p>", "</p>", "<br />", "<br>", "<br/>", "</br>", "</p\n>", "</p >", "<P>", "<pre>", "<span>", "</span>", "<span class=\"invisible\">",
+    "<span class=\"a>b\">", "<span class='x'>", "<span class=x'y>", "<a href=\"https://s.example/@bob\" class=\"u-url mention\">",
+    "<a href=\"https://s.example/tags/vacuum\" class=\"mention hashtag\" rel=\"tag\">", "<a href=\"https://shop.example/x?a=1\" rel=\"nofollow\">",
+    "<a>", "<a href='javascript:x'>", "<abbr>", "</a>", "</a >", "<span class=\"h-card\" translate=\"no\">", "@", "#", "bob", "vacuum",
+    "https://shop.example/y.", " ", "  ", "\n", "\t", "\u00a0", "\u200b", "&amp;", "<!-- c -->", "<", ">", "\"", "'", "é",
+]
+mastodon_markup = st.lists(st.sampled_from(MASTODON_FRAGMENTS), max_size=40).map("".join)
 
 VALID = {
     "id": "112393074355431802", "created_at": "2024-05-06T10:00:00.000Z", "in_reply_to_id": "1",
@@ -97,3 +106,29 @@ def test_long_runs_of_any_fragment_parse_in_bounded_time(runs):
     started = time.perf_counter()
     parsed = parse_html(text)
     assert time.perf_counter() - started < LIMIT_SECONDS and isinstance(parsed.text, str)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mastodon_markup | markup)
+def test_the_fast_path_gives_what_the_tokenizer_gives(text):
+    fast = _parse_simple(text)
+    assert fast is None or fast == _parse_tokens(text)
+    assert parse_html(text) == _parse_tokens(text)
+
+
+def test_the_fast_path_takes_what_mastodon_writes():
+    content = (
+        '<p><span class="h-card" translate="no"><a href="https://s.example/@bob" class="u-url mention">@<span>bob</span></a></span>'
+        ' my vacuum broke <a href="https://s.example/tags/vacuum" class="mention hashtag" rel="tag">#<span>vacuum</span></a><br />'
+        'see <a href="https://shop.example/x" rel="nofollow noopener" target="_blank"><span class="invisible">https://</span>'
+        '<span class="">shop.example/x</span><span class="invisible"></span></a></p><p>thanks</p>'
+    )
+    fast = _parse_simple(content)
+    assert fast is not None and fast == _parse_tokens(content)
+    assert fast.mention_names == ("bob",) and fast.hashtags == ("vacuum",) and fast.links == ("https://shop.example/x",)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(MASTODON_FRAGMENTS) | st.text(max_size=8), max_size=20).map("".join))
+def test_clean_text_fast_path_agrees_with_the_general_one(text):
+    assert clean_text(text) == _clean_any(text)

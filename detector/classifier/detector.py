@@ -183,8 +183,13 @@ class Detector:
             matcher = self._matchers[key] = KeywordMatcher(keywords)
         return matcher
 
-    def summarise(self, parent: ParentInfo, keywords: Sequence[str], *, folded: str | None = None) -> ParentSummary:
-        """What scoring needs of a parent post (cached by id: a parent has many replies)."""
+    def summarise(
+        self, parent: ParentInfo, keywords: Sequence[str], *, folded: str | None = None, topics: set[str] | None = None
+    ) -> ParentSummary:
+        """What scoring needs of a parent post (cached by id: a parent has many replies).
+
+        ``folded`` and ``topics`` (its :func:`fold` and :func:`topic_words`) when the caller has them.
+        """
         key = (parent.id, tuple(keywords))
         hit = self._parents.get(key)
         if hit is None:
@@ -195,17 +200,24 @@ class Detector:
                 keyword = matcher.first(" ".join(parent.hashtags))
             if len(self._parents) >= _PARENT_CACHE:
                 self._parents.clear()
-            hit = self._parents[key] = summarise_parent(parent, folded, keyword, topic_words(folded))
+            hit = self._parents[key] = summarise_parent(parent, folded, keyword, topic_words(folded) if topics is None else topics)
         return hit
 
     def signals(
-        self, reply: Post, parent: ParentInfo | ParentSummary | None, keywords: Sequence[str], *, folded: str | None = None
+        self,
+        reply: Post,
+        parent: ParentInfo | ParentSummary | None,
+        keywords: Sequence[str],
+        *,
+        folded: str | None = None,
+        topics: set[str] | None = None,
     ) -> ReplySignals:
         """One reply's signals (pure; :meth:`observe` also folds them into the account's state).
 
         ``parent`` may be the full :class:`ParentInfo` (the service) or a :class:`ParentSummary`
         kept by an archive scorer; ``None`` when the parent is not known (its time then comes
-        from its Snowflake id where possible).
+        from its Snowflake id where possible). ``folded`` and ``topics``: the reply's
+        :func:`fold` and :func:`topic_words`, when the caller has them already.
         """
         text = post_text(reply)
         folded = fold(text) if folded is None else folded
@@ -219,7 +231,7 @@ class Detector:
         latency, source = reply_latency(reply, None if parent is None else parent.created_ms)
         facts = None
         if parent is not None and (parent.terms or parent.keyword or parent.handles):
-            facts = parent_facts(topic_words(folded), parent, reply.author.handle)
+            facts = parent_facts(topic_words(folded) if topics is None else topics, parent, reply.author.handle)
         twords = template_words(folded)
         return ReplySignals(
             reply_id=reply.id,
@@ -251,9 +263,10 @@ class Detector:
         keywords: Sequence[str],
         *,
         folded: str | None = None,
+        topics: set[str] | None = None,
     ) -> ReplySignals:
         """Signals of ``reply``, folded into ``activity`` (the replier's state)."""
-        signals = self.signals(reply, parent, keywords, folded=folded)
+        signals = self.signals(reply, parent, keywords, folded=folded, topics=topics)
         activity.add(signals, watched=bool(keywords))
         return signals
 

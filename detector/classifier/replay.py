@@ -71,7 +71,8 @@ class Replay:
         self.posts += 1
         self.authors[post.author.id] = post.author
         folded = fold(post_text(post))
-        summary = self.detector.summarise(ParentInfo.of(post), self.keywords, folded=folded)
+        topics = topic_words(folded)
+        summary = self.detector.summarise(ParentInfo.of(post), self.keywords, folded=folded, topics=topics)
         self._remember(summary)
         waiting = self._waiting.pop(post.id, None)
         if waiting:
@@ -83,9 +84,9 @@ class Replay:
         if activity is None:
             activity = self.activities[post.author.id] = self.detector.new_activity()
         parent = self._parents.get(post.parent_id)  # type: ignore[arg-type]
-        signals = self.detector.observe(activity, post, parent, self.keywords, folded=folded)
+        signals = self.detector.observe(activity, post, parent, self.keywords, folded=folded, topics=topics)
         if parent is None and not signals.self_reply:
-            self._wait(post, signals, folded)
+            self._wait(post, signals, topics)
         if self.on_reply is not None:
             self.on_reply(signals, activity)
         return signals
@@ -96,8 +97,8 @@ class Replay:
         if len(parents) > self.window:
             del parents[next(iter(parents))]  # oldest first: dicts keep insertion order
 
-    def _wait(self, reply: Post, signals: ReplySignals, folded: str) -> None:
-        entry = _Waiting(reply.author.id, reply.author.handle, signals.created_ms, frozenset(topic_words(folded)))
+    def _wait(self, reply: Post, signals: ReplySignals, topics: set[str]) -> None:
+        entry = _Waiting(reply.author.id, reply.author.handle, signals.created_ms, frozenset(topics))
         self._waiting.setdefault(reply.parent_id, []).append(entry)  # type: ignore[arg-type]
         self._waiting_count += 1
         while self._waiting_count > self.window:

@@ -124,15 +124,16 @@ class TextModel:
         weights = self.weights
         total, count = 0.0, 0
         parts: list[tuple[str, float]] = []
-        unique, pairs = distinct(words)
-        for word in unique:
-            s, n = self._word(word)
+        word_part = self._words.get
+        for word in dict.fromkeys(words):  # distinct(), without building the pairs twice
+            hit = word_part(word)
+            s, n = self._word(word) if hit is None else hit
             total += s
             count += n
             if s > 0:
                 parts.append((word, s))
-        for pair in pairs:
-            w = weights.get(f"b:{pair}")
+        for key in dict.fromkeys([f"b:{a} {b}" for a, b in zip(words, words[1:])]):
+            w = weights.get(key)
             if w is not None:
                 total += w
                 count += 1

@@ -89,7 +89,15 @@ class TreeEnsemble:
     def raw(self, x: Sequence[float]) -> float:
         total = self.baseline
         for tree in self.trees:
-            total += tree.value[tree.leaf(x)]
+            left, right, feature, threshold, missing_left = tree.left, tree.right, tree.feature, tree.threshold, tree.missing_left
+            node = 0
+            while left[node] != -1:  # Tree.leaf, inlined: this runs for every tree of every account
+                v = x[feature[node]]
+                if v != v:  # NaN
+                    node = left[node] if missing_left[node] else right[node]
+                else:
+                    node = left[node] if v <= threshold[node] else right[node]
+            total += tree.value[node]
         return total
 
     def raw_batch(self, X: np.ndarray) -> np.ndarray:
@@ -120,15 +128,18 @@ class TreeEnsemble:
         """How much each feature moved this row's raw score away from :meth:`expected`."""
         parts = [0.0] * len(self.features)
         for tree in self.trees:
+            left, right, feature, threshold, missing_left, value = (
+                tree.left, tree.right, tree.feature, tree.threshold, tree.missing_left, tree.value
+            )
             node = 0
-            while tree.left[node] != -1:
-                v = x[tree.feature[node]]
-                nxt = (
-                    (tree.left[node] if tree.missing_left[node] else tree.right[node])
-                    if v != v
-                    else (tree.left[node] if v <= tree.threshold[node] else tree.right[node])
-                )
-                parts[tree.feature[node]] += tree.value[nxt] - tree.value[node]
+            while left[node] != -1:
+                f = feature[node]
+                v = x[f]
+                if v != v:  # NaN
+                    nxt = left[node] if missing_left[node] else right[node]
+                else:
+                    nxt = left[node] if v <= threshold[node] else right[node]
+                parts[f] += value[nxt] - value[node]
                 node = nxt
         return dict(zip(self.features, parts))
 

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
 
 from detector.features.sketches import DistinctSketch, TopCounts
-from detector.features.templates import same_template, template_preview
+from detector.features.templates import NEAR, same_template, template_preview
 from detector.records import ParentInfo, Post
 
 # --- time and latency ------------------------------------------------------------------------
@@ -79,10 +79,8 @@ _N_BINS = len(LATENCY_EDGES) + 1
 
 
 def latency_bin(seconds: float) -> int:
-    for i, edge in enumerate(LATENCY_EDGES):
-        if seconds < edge:
-            return i
-    return len(LATENCY_EDGES)
+    """Index of the first edge above ``seconds`` (``len(LATENCY_EDGES)`` past the last)."""
+    return bisect.bisect_right(LATENCY_EDGES, seconds)
 
 
 def histogram_quantile(hist: Sequence[int], q: float) -> float | None:
@@ -133,12 +131,16 @@ class ParentSummary:
     handles: tuple[str, ...]
 
 
+def _longest_first(term: str) -> tuple[int, str]:
+    return (-len(term), term)
+
+
 def summarise_parent(parent: ParentInfo, folded: str, keyword: str | None, terms: Iterable[str]) -> ParentSummary:
     """A :class:`ParentSummary` from a parent, its folded text, the keyword it mentions and its topic words."""
-    ranked = tuple(
-        sys.intern(t) for t in dict.fromkeys([*parent.hashtags, *sorted(terms, key=lambda t: (-len(t), t))])
-    )[:PARENT_TERMS]
-    handles = tuple(dict.fromkeys(m.split("@", 1)[0].lower() for m in _MENTIONED.findall(parent.text)))
+    ranked = tuple(map(sys.intern, list(dict.fromkeys([*parent.hashtags, *sorted(terms, key=_longest_first)]))[:PARENT_TERMS]))
+    handles = ()
+    if "@" in parent.text:
+        handles = tuple(dict.fromkeys(m.split("@", 1)[0].lower() for m in _MENTIONED.findall(parent.text)))
     created = None if parent.created_at is None else to_ms(parent.created_at)
     return ParentSummary(parent.id, created, parent.author_id, keyword, ranked, handles)
 
@@ -323,11 +325,13 @@ class AccountActivity:
         self.hours[(ms // 3_600_000) % 24] += 1
 
     def _add_template(self, s: ReplySignals) -> int:
-        if not s.fingerprint:
+        fingerprint = s.fingerprint
+        if not fingerprint:
             return 0
         templates = self.templates
         for i, template in enumerate(templates):
-            if same_template(template.fingerprint, s.fingerprint):
+            # same_template(), inlined: this runs for every reply against each of its account's templates.
+            if template.fingerprint and (template.fingerprint ^ fingerprint).bit_count() <= NEAR:
                 template.count += 1
                 if len(template.reply_ids) < 3:
                     template.reply_ids.append(s.reply_id)

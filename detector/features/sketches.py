@@ -13,6 +13,7 @@ for every account in an archive, so nothing here grows with the number of replie
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 from typing import Any, Iterable
 
@@ -20,8 +21,9 @@ _HASH_BITS = 52  # JSON-safe integers (exact in JavaScript doubles too)
 _HASH_SPACE = float(1 << _HASH_BITS)
 
 
+@functools.lru_cache(maxsize=65_536)
 def hash52(value: str) -> int:
-    """A stable 52-bit hash (Python's ``hash`` changes between runs)."""
+    """A stable 52-bit hash (Python's ``hash`` changes between runs); cached, as ids recur."""
     return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=7).digest(), "little") >> 4
 
 
@@ -89,8 +91,9 @@ class TopCounts:
             counts[key] += n
         elif len(counts) < self.size:
             counts[key] = n
-        else:
-            # Full: replace a key counted no more than this one (first found), else drop it.
+        elif min(counts.values()) <= n:
+            # Full: replace a key counted no more than this one (first found), else drop it (the
+            # usual case once an account's table has settled, found without a Python loop).
             for old, count in counts.items():
                 if count <= n:
                     del counts[old]
