@@ -29,9 +29,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from detector.config import Config, WatchConfig
 from detector.logs import get_logger
-from detector.reports.daily import DailySummary, SummaryReply, summarise_day
+from detector.reports.daily import AccountDay, DailySummary, DayTotals, SummaryReply, merge_account_days, summarise_totals
 from detector.reports.render import to_data, to_json, to_markdown
-from detector.store.records import ReportReply
+from detector.store.records import ReplyTotals, ReportReply
 
 log = get_logger("botwatch.summary")
 MAX_CATCH_UP_DAYS = 31
@@ -92,18 +92,29 @@ def summary_reply(row: ReportReply) -> SummaryReply:
     )
 
 
-def summarise(store, watch: WatchConfig, day: date, zone: ZoneInfo, model_version: str) -> DailySummary:
-    start, end = day_window(day, zone)
-    rows = store.replies_between(watch.name, start, end, model_version)
-    try:
-        replies = [summary_reply(row) for row in rows]
-    finally:
-        close = getattr(rows, "close", None)
-        if close:
-            close()
-    return summarise_day(
-        watch.name, day, replies, keywords=watch.keywords + watch.hashtags, timezone=zone.key, model_version=model_version
+def day_totals(totals: ReplyTotals) -> DayTotals:
+    """The store's counts as the summary's, one :class:`AccountDay` per account id."""
+    accounts = merge_account_days(
+        AccountDay(a.account_id, a.acct, a.label or "unscored", a.score or 0.0, a.replies, a.last_reply_at)
+        for a in totals.accounts
     )
+    return DayTotals(dict(totals.replies_by_label), accounts, totals.unscored)
+
+
+def summarise(store, watch: WatchConfig, day: date, zone: ZoneInfo, model_version: str) -> DailySummary:
+    """Summarise a stored day: counted in the database, only the top accounts' replies read."""
+    start, end = day_window(day, zone)
+
+    def details(account_ids):
+        rows = store.replies_between(watch.name, start, end, model_version, account_ids=account_ids)
+        try:
+            return [summary_reply(row) for row in rows]
+        finally:
+            rows.close()
+
+    totals = day_totals(store.reply_totals(watch.name, start, end, model_version))
+    return summarise_totals(watch.name, day, totals, details, keywords=watch.keywords + watch.hashtags,
+                            timezone=zone.key, model_version=model_version)
 
 
 def report_paths(reports_dir: Path, watch: str, day: date) -> tuple[Path, Path]:

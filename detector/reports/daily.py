@@ -13,7 +13,7 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Iterable, Sequence
+from typing import Callable, Collection, Iterable, Sequence
 
 FLAGGED = "bot"
 LABELS = ("bot", "suspect", "human")
@@ -164,6 +164,60 @@ def _flagged_account(replies: list[SummaryReply], keywords: Sequence[str], sampl
     )
 
 
+@dataclass(frozen=True, slots=True)
+class AccountDay:
+    """One account's scored replies of the day, counted: all the summary needs of an account
+    that is not among the top flagged ones. Label, score and acct are its latest verdict's."""
+
+    account_id: str
+    acct: str
+    label: str
+    score: float
+    replies: int
+    last_reply_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DayTotals:
+    """A day's replies counted by reply label and by account; ``unscored`` are apart."""
+
+    replies_by_label: dict[str, int]
+    accounts: tuple[AccountDay, ...]
+    unscored: int = 0
+
+
+def merge_account_days(rows: Iterable[AccountDay]) -> tuple[AccountDay, ...]:
+    """One :class:`AccountDay` per account id, from partial counts of it (a database groups by
+    stored account, and an id can come from two instances): replies add up, the latest wins."""
+    merged: dict[str, AccountDay] = {}
+    for row in rows:
+        seen = merged.get(row.account_id)
+        if seen is None:
+            merged[row.account_id] = row
+            continue
+        latest = row if row.last_reply_at > seen.last_reply_at else seen
+        merged[row.account_id] = AccountDay(
+            latest.account_id, latest.acct, latest.label, latest.score, seen.replies + row.replies,
+            latest.last_reply_at,
+        )
+    return tuple(merged.values())
+
+
+def day_totals(replies: Iterable[SummaryReply]) -> DayTotals:
+    """Count a day's replies in memory (what the store does in SQL for a stored day)."""
+    labels: Counter[str] = Counter()
+    unscored = 0
+    accounts = []
+    for reply in replies:
+        if reply.reply_label not in LABELS:
+            unscored += 1
+            continue
+        labels[reply.reply_label] += 1
+        accounts.append(AccountDay(reply.account_id, reply.acct, reply.account_label, reply.account_score, 1,
+                                   reply.created_at))
+    return DayTotals(dict(labels), merge_account_days(accounts), unscored)
+
+
 def summarise_day(
     watch: str,
     day: date,
@@ -176,37 +230,54 @@ def summarise_day(
     samples: int = 3,
 ) -> DailySummary:
     """Summarise one watch's day. ``replies`` are that day's replies, each once."""
+    replies = list(replies)
+
+    def details(account_ids: Collection[str]) -> Iterable[SummaryReply]:
+        return (r for r in replies if r.account_id in account_ids)
+
+    return summarise_totals(watch, day, day_totals(replies), details, keywords=keywords, timezone=timezone,
+                            model_version=model_version, top=top, samples=samples)
+
+
+def summarise_totals(
+    watch: str,
+    day: date,
+    totals: DayTotals,
+    details: Callable[[Collection[str]], Iterable[SummaryReply]],
+    *,
+    keywords: Sequence[str] = (),
+    timezone: str = "UTC",
+    model_version: str = "",
+    top: int = 10,
+    samples: int = 3,
+) -> DailySummary:
+    """Summarise one watch's day from its counts; ``details(account_ids)`` gives the day's
+    replies of those accounts, asked for the ``top`` flagged accounts only, whose evidence
+    (samples, latencies, templates, triggers) needs every reply."""
+    total = sum(totals.replies_by_label.values())
+    account_labels = Counter(account.label for account in totals.accounts)
+    flagged = sorted(
+        (account for account in totals.accounts if account.label == FLAGGED),
+        key=lambda a: (-a.replies, -a.score, a.acct, a.account_id),
+    )
+    chosen = {account.account_id for account in flagged[:top]}
     by_account: dict[str, list[SummaryReply]] = defaultdict(list)
-    reply_labels: Counter[str] = Counter()
-    unscored = 0
-    for reply in replies:
-        if reply.reply_label not in LABELS:
-            unscored += 1
-            continue
-        by_account[reply.account_id].append(reply)
-        reply_labels[reply.reply_label] += 1
-    total = sum(reply_labels.values())
-    account_labels: Counter[str] = Counter()
-    flagged: list[FlaggedAccount] = []
-    flagged_account_replies = 0
-    for account_replies in by_account.values():
-        latest = max(account_replies, key=lambda r: r.created_at)
-        account_labels[latest.account_label] += 1
-        if latest.account_label == FLAGGED:
-            flagged_account_replies += len(account_replies)
-            flagged.append(_flagged_account(account_replies, keywords, samples))
-    flagged.sort(key=lambda a: (-a.replies, -a.score, a.acct))
+    for reply in details(chosen) if chosen else ():
+        if reply.reply_label in LABELS and reply.account_id in chosen:
+            by_account[reply.account_id].append(reply)
     return DailySummary(
         watch=watch,
         day=day,
         timezone=timezone,
         model_version=model_version,
         replies_seen=total,
-        accounts_seen=len(by_account),
-        replies_by_label={label: reply_labels.get(label, 0) for label in LABELS},
+        accounts_seen=len(totals.accounts),
+        replies_by_label={label: totals.replies_by_label.get(label, 0) for label in LABELS},
         accounts_by_label={label: account_labels.get(label, 0) for label in LABELS},
-        flagged_account_reply_share=share(flagged_account_replies, total),
-        flagged_reply_share=share(reply_labels.get(FLAGGED, 0), total),
-        top_accounts=tuple(flagged[:top]),
-        unscored=unscored,
+        flagged_account_reply_share=share(sum(account.replies for account in flagged), total),
+        flagged_reply_share=share(totals.replies_by_label.get(FLAGGED, 0), total),
+        top_accounts=tuple(
+            _flagged_account(by_account[account.account_id], keywords, samples) for account in flagged[:top]
+        ),
+        unscored=totals.unscored,
     )

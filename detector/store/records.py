@@ -118,3 +118,25 @@ class Summary:
     markdown: str
     data: Mapping[str, Any]
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AccountTotal:
+    """One stored account's scored replies in a time range, with its verdict (``None`` unscored)."""
+
+    account_id: str
+    acct: str
+    label: str | None
+    score: float | None
+    replies: int
+    last_reply_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTotals:
+    """Replies in a time range counted by reply label (``unscored`` apart) and by account; an
+    account appears once per reply label its replies had."""
+
+    replies_by_label: Mapping[str, int]
+    unscored: int
+    accounts: tuple[AccountTotal, ...]
