@@ -44,6 +44,7 @@ from detector.store.tables import (
     LABELS,
     POSTS,
     REPLY_SCORES,
+    SCORING_CURSORS,
     SUMMARIES,
     TRACKED,
     WATCH_POSTS,
@@ -244,6 +245,8 @@ class Store:
                 for k, post in unique.items()
             ]
             new = sql.insert_ignore(conn, WATCH_POSTS, ("watch_id", "post_id", "role"), links)
+            if links:
+                _rewind_scoring(conn, watch_id, min(link["created_at"] for link in links))
             conn.execute(
                 update(TRACKED)
                 .where(TRACKED.c.watch_id == watch_id, TRACKED.c.post_id == trigger_id)
@@ -255,33 +258,35 @@ class Store:
 
     def unscored_replies(self, watch: str, model_version: str, limit: int) -> list[ReplyForScoring]:
         """Replies found by ``watch`` that ``model_version`` has not scored, oldest first (the
-        order in which the classifier's incremental behaviour state must see them)."""
+        order in which the classifier's incremental behaviour state must see them).
+
+        The search starts at the watch's scoring cursor and moves it up to the oldest reply
+        still unscored, so a poll reads the replies it has not scored yet (and the batch just
+        scored), not every reply ever stored. A write: the cursor row is locked meanwhile, so a
+        reply stored concurrently either is seen here or moves the cursor back after.
+        """
         watch_id = self._existing_watch_id(watch)
         if watch_id is None:
             return []
-        p, a = POSTS.alias("p"), ACCOUNTS.alias("a")
-        parent, parent_author = POSTS.alias("parent"), ACCOUNTS.alias("parent_author")
-        scored = REPLY_SCORES.alias("scored")
-        query = (
-            select(*rows.post_columns(p, a), *rows.parent_columns(parent, parent_author, "parent"))
-            .select_from(
-                WATCH_POSTS.join(p, p.c.id == WATCH_POSTS.c.post_id)
-                .join(a, a.c.id == p.c.account_id)
-                .outerjoin(scored, and_(scored.c.post_id == p.c.id, scored.c.model_version == model_version))
-                .outerjoin(parent, rows.is_parent(parent, p))
-                .outerjoin(parent_author, parent_author.c.id == parent.c.account_id)
-            )
-            .where(
-                WATCH_POSTS.c.watch_id == watch_id, WATCH_POSTS.c.role == "reply", scored.c.post_id.is_(None)
-            )
-            .order_by(p.c.created_at, p.c.id)
-            .limit(limit)
-        )
-        with self._read() as conn:
-            return [
-                ReplyForScoring(watch, rows.post_from(m), rows.parent_from(m, "parent"))
-                for m in conn.execute(query).mappings()
-            ]
+        this_cursor = (SCORING_CURSORS.c.watch_id == watch_id, SCORING_CURSORS.c.model_version == model_version)
+        with self._write() as conn:
+            row = {"watch_id": watch_id, "model_version": model_version, "scored_before": None}
+            stmt = sql.insert(conn, SCORING_CURSORS).values(row)
+            conn.execute(stmt.on_conflict_do_nothing(index_elements=["watch_id", "model_version"]))
+        with self._write() as conn:
+            position = conn.scalar(select(SCORING_CURSORS.c.scored_before).where(*this_cursor).with_for_update())
+            found = conn.execute(_unscored_query(watch_id, model_version, position, limit)).mappings().all()
+            if found:
+                moved = found[0]["wp_created_at"]
+            else:
+                moved = conn.scalar(
+                    select(func.max(WATCH_POSTS.c.created_at)).where(
+                        WATCH_POSTS.c.watch_id == watch_id, WATCH_POSTS.c.role == "reply"
+                    )
+                )
+            if moved is not None and moved != position:
+                conn.execute(update(SCORING_CURSORS).where(*this_cursor).values(scored_before=moved))
+        return [ReplyForScoring(watch, rows.post_from(m), rows.parent_from(m, "parent")) for m in found]
 
     def load_activity(self, account_keys: Iterable[AccountKey]) -> dict[AccountKey, dict[str, Any]]:
         """The classifier's behaviour state of each account that has one (others are absent)."""
@@ -536,6 +541,58 @@ class Store:
         with self._read() as conn:
             return conn.scalar(select(WATCHES.c.created_at).where(WATCHES.c.id == watch_id))
 
+    # ---- retention ------------------------------------------------------------------------------
+
+    def prune_raw(self, before: datetime, limit: int) -> int:
+        """Drop the raw JSON of up to ``limit`` posts created before ``before``, oldest first;
+        returns how many. One short transaction: call again until it returns less than ``limit``."""
+        _require_aware(before=before)
+        oldest = (
+            select(POSTS.c.id)
+            .where(POSTS.c.raw.is_not(None), POSTS.c.created_at < before)
+            .order_by(POSTS.c.created_at)
+            .limit(limit)
+        )
+        with self._write() as conn:
+            ids = conn.scalars(oldest).all()
+            if ids:
+                conn.execute(update(POSTS).where(POSTS.c.id.in_(ids)).values(raw=None))
+        return len(ids)
+
+    def prune_posts(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` posts created before ``before``, oldest first, with what hangs
+        off them (links to watches, tracking, reply scores); returns how many. A post that a
+        post created since still answers, or that a reply kept was found under, stays: the
+        summaries of the kept replies need their parents and triggers."""
+        _require_aware(before=before)
+        p, child = POSTS.alias("p"), POSTS.alias("child")
+        answered = exists().where(rows.is_parent(p, child), child.c.created_at >= before)
+        found_under = exists().where(WATCH_POSTS.c.trigger_post_id == p.c.id, WATCH_POSTS.c.created_at >= before)
+        oldest = (
+            select(p.c.id)
+            .where(p.c.created_at < before, ~answered, ~found_under)
+            .order_by(p.c.created_at)
+            .limit(limit)
+        )
+        with self._write() as conn:
+            ids = conn.scalars(oldest).all()
+            if ids:
+                conn.execute(POSTS.delete().where(POSTS.c.id.in_(ids)))
+        return len(ids)
+
+    def prune_accounts(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` accounts last seen before ``before`` that no stored post is by,
+        with their scores and behaviour state; returns how many. People's labels are kept: they
+        are keyed by the account's own id and apply again if it comes back."""
+        _require_aware(before=before)
+        has_posts = exists().where(POSTS.c.account_id == ACCOUNTS.c.id)
+        oldest = select(ACCOUNTS.c.id).where(ACCOUNTS.c.seen_at < before, ~has_posts).limit(limit)
+        with self._write() as conn:
+            ids = conn.scalars(oldest).all()
+            if ids:
+                conn.execute(ACCOUNTS.delete().where(ACCOUNTS.c.id.in_(ids)))
+        return len(ids)
+
     # ---- research -------------------------------------------------------------------------------
 
     def export_posts(
@@ -616,6 +673,41 @@ class Store:
         if watch_id is not None:
             self._watch_ids[name] = watch_id
         return watch_id
+
+
+def _unscored_query(watch_id: int, model_version: str, since: datetime | None, limit: int) -> Select[Any]:
+    """``watch_id``'s replies posted at or after ``since`` without a score by ``model_version``."""
+    p, a = POSTS.alias("p"), ACCOUNTS.alias("a")
+    parent, parent_author = POSTS.alias("parent"), ACCOUNTS.alias("parent_author")
+    scored = REPLY_SCORES.alias("scored")
+    wp = WATCH_POSTS
+    query = (
+        select(
+            *rows.post_columns(p, a),
+            *rows.parent_columns(parent, parent_author, "parent"),
+            wp.c.created_at.label("wp_created_at"),
+        )
+        .select_from(
+            wp.join(p, p.c.id == wp.c.post_id)
+            .join(a, a.c.id == p.c.account_id)
+            .outerjoin(scored, and_(scored.c.post_id == wp.c.post_id, scored.c.model_version == model_version))
+            .outerjoin(parent, rows.is_parent(parent, p))
+            .outerjoin(parent_author, parent_author.c.id == parent.c.account_id)
+        )
+        .where(wp.c.watch_id == watch_id, wp.c.role == "reply", scored.c.post_id.is_(None))
+        .order_by(wp.c.created_at, wp.c.post_id)
+        .limit(limit)
+    )
+    return query if since is None else query.where(wp.c.created_at >= since)
+
+
+def _rewind_scoring(conn: Connection, watch_id: int, posted_at: datetime) -> None:
+    """Move the watch's scoring cursors back before a reply posted at ``posted_at`` being stored."""
+    conn.execute(
+        update(SCORING_CURSORS)
+        .where(SCORING_CURSORS.c.watch_id == watch_id, SCORING_CURSORS.c.scored_before > posted_at)
+        .values(scored_before=posted_at)
+    )
 
 
 def _unique_posts(posts: Iterable[Post]) -> dict[PostKey, Post]:

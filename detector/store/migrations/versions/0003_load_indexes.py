@@ -1,0 +1,50 @@
+"""Load: the scoring cursor, and indexes that keep retention's searches short.
+
+Revision ID: 0003
+Revises: 0001
+Create Date: 2026-11-24
+
+``scoring_cursors`` lets the scorer's search for unscored replies start where the last one
+ended instead of reading every scored reply again each poll. ``ix_posts_created_at_raw_kept``
+(partial: posts that still have their raw JSON) and ``ix_accounts_seen_at`` are what the
+retention job's oldest-first batches walk. Measured in benchmarks/README.md.
+
+Plain SQLAlchemy types only, as in 0001.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+Time = sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "scoring_cursors",
+        sa.Column("watch_id", sa.Integer(), nullable=False),
+        sa.Column("model_version", sa.Text(), nullable=False),
+        sa.Column("scored_before", Time, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["watch_id"], ["watches.id"], name=op.f("fk_scoring_cursors_watch_id_watches"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("watch_id", "model_version", name=op.f("pk_scoring_cursors")),
+    )
+    op.create_index(
+        "ix_posts_created_at_raw_kept",
+        "posts",
+        ["created_at"],
+        sqlite_where=sa.text("raw IS NOT NULL"),
+        postgresql_where=sa.text("raw IS NOT NULL"),
+    )
+    op.create_index(op.f("ix_accounts_seen_at"), "accounts", ["seen_at"])
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_accounts_seen_at"), table_name="accounts")
+    op.drop_index("ix_posts_created_at_raw_kept", table_name="posts")
+    op.drop_table("scoring_cursors")
