@@ -257,7 +257,7 @@ def measure_retention(store: Store, plan: Plan, args: argparse.Namespace, size_o
     watches = [_watch(name) for name in plan.watch_names()]
     started = time.perf_counter()
     pruned = prune(store, watches, now=now, zone=ZoneInfo("UTC"), retention_days=args.retention_days,
-                   raw_retention_days=args.raw_retention_days, summary_time=datetime.min.time())
+                   raw_retention_days=args.raw_retention_days)
     seconds = time.perf_counter() - started
     size = size_of()
     vacuum_started = time.perf_counter()

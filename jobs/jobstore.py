@@ -21,7 +21,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import datetime_to_utc_timestamp
 from sqlalchemy.exc import IntegrityError
 
-ALLOWED_FUNCS = frozenset({"jobs.service:run_poll", "jobs.service:run_daily_summary"})
+ALLOWED_FUNCS = frozenset(
+    {"jobs.service:run_poll", "jobs.service:run_daily_summary", "jobs.service:run_retention_job"}
+)
 
 
 class UnsafeJobState(ValueError):

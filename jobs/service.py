@@ -27,11 +27,13 @@ from detector.errors import BotwatchError
 from detector.logs import get_logger
 from jobs import notify
 from jobs.jobstore import JsonJobStore, trigger_to_json
+from jobs.retention import retention_trigger
 from jobs.summary import summary_trigger
 
 log = get_logger("botwatch.service")
 JOB_TABLE = "scheduler_jobs"
 SUMMARY_JOB = "daily-summary"
+RETENTION_JOB = "retention"
 WATCHDOG_PING_SECONDS = 10.0
 
 _current: "Service | None" = None
@@ -98,6 +100,11 @@ def run_daily_summary() -> None:
     _require_current().daily_summary()
 
 
+def run_retention_job() -> None:
+    """Scheduler entry point for the daily retention job."""
+    _require_current().retention()
+
+
 def _require_current() -> "Service":
     if _current is None:
         raise RuntimeError("no botwatch service is running in this process")
@@ -146,6 +153,16 @@ class Service:
         except Exception:
             log.exception("summary.crashed")
 
+    def retention(self) -> None:
+        from jobs.retention import run_retention
+
+        try:
+            run_retention(self.runtime)
+        except BotwatchError as exc:
+            log.warning("retention.failed", error=str(exc), error_type=type(exc).__name__, hint=exc.hint)
+        except Exception:
+            log.exception("retention.crashed")
+
     def desired_jobs(self) -> dict[str, dict[str, Any]]:
         config = self.runtime.config
         jobs: dict[str, dict[str, Any]] = {
@@ -163,6 +180,13 @@ class Service:
             "trigger": summary_trigger(config, self.runtime.clock()),  # not a cron trigger: see jobs.summary
             "name": "daily summary",
         }
+        if config.retention_days is not None or config.raw_retention_days is not None:
+            jobs[RETENTION_JOB] = {
+                "func": "jobs.service:run_retention_job",
+                "args": [],
+                "trigger": retention_trigger(config, self.runtime.clock()),
+                "name": "retention",
+            }
         return jobs
 
     def sync_jobs(self) -> None:
@@ -177,7 +201,8 @@ class Service:
                 desired.pop(job.id)
         now = self.runtime.clock()
         for job_id, spec in desired.items():
-            first = now if job_id != SUMMARY_JOB else None  # polls start at once; the summary at its time
+            # polls start at once; the summary and retention at their time
+            first = now if job_id not in (SUMMARY_JOB, RETENTION_JOB) else None
             self.scheduler.add_job(
                 spec["func"], spec["trigger"], args=spec["args"], id=job_id, name=spec["name"],
                 replace_existing=True, **({"next_run_time": first} if first else {}),
