@@ -30,7 +30,9 @@ as a table and written as JSON to ``--output`` (default ``benchmarks/results/loa
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
+import pstats
 import os
 import shutil
 import sys
@@ -90,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--workdir", type=Path, help="where the SQLite file goes (default: a temporary directory)")
     parser.add_argument("--output", help="JSON results file")
     parser.add_argument("--explain", action="store_true", help="print the hot queries' plans")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the loaded polls")
     parser.add_argument("--repeat", type=int, default=3, help="summary timings to take (the median is reported)")
     return parser
 
@@ -154,7 +157,7 @@ def run(backend: str, url: str, size_of, args: argparse.Namespace) -> dict[str, 
         result["explain"] = explain(store, plan)
     store.close()
 
-    result["poll_loaded"] = measure_poll(url)
+    result["poll_loaded"] = measure_poll(url, args.profile)
     print(f"[{backend}] poll: {result['poll_loaded']}", file=sys.stderr)
 
     store = Store.open(url)
@@ -178,14 +181,16 @@ def _after_fill(engine) -> None:
 # ---- (a) poll -------------------------------------------------------------------------------
 
 
-def measure_poll(url: str) -> dict[str, Any]:
+def measure_poll(url: str, profile: bool = False) -> dict[str, Any]:
     """Poll the simulated community as watch ``load-000`` twice (a day in, six hours later)."""
     from detector.mastodon_server import MastodonTestServer, SimParams, simulate
     from detector.sources import MastodonSource
     from jobs.poll import poll_watch
     from jobs.service import build_runtime
 
-    params = SimParams(seed=1)
+    # The community's two days end where the loaded data ends, so the store's recent accounts
+    # are recent to the poller too (the coordination index reads the last week's).
+    params = SimParams(seed=1, start=datetime.combine(DAY - timedelta(days=1), datetime.min.time(), tzinfo=UTC))
     community = simulate(params)
     with MastodonTestServer(community, rate_limit=1_000_000) as server:
         start = params.start + timedelta(hours=24)
@@ -208,9 +213,13 @@ def measure_poll(url: str) -> dict[str, Any]:
         try:
             for hours in (24, 30):
                 server.set_time(params.start + timedelta(hours=hours))
+                profiler = cProfile.Profile() if profile else None
                 t0, w0 = time.thread_time(), time.perf_counter()
-                polled = poll_watch(runtime, config.watches["load-000"])
+                polled = profiler.runcall(poll_watch, runtime, config.watches["load-000"]) if profiler else \
+                    poll_watch(runtime, config.watches["load-000"])
                 cpu += time.thread_time() - t0
+                if profiler:
+                    pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
                 wall += time.perf_counter() - w0
                 statuses += polled.posts_new + polled.replies_new
         finally:
@@ -270,9 +279,12 @@ def measure_retention(store: Store, plan: Plan, args: argparse.Namespace, size_o
 def _vacuum(store: Store) -> None:
     engine = store.engine
     if engine.dialect.name == "sqlite":
-        with engine.connect() as conn:
-            conn.exec_driver_sql("VACUUM")
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        raw = engine.raw_connection()  # outside SQLAlchemy's BEGIN: VACUUM refuses a transaction
+        try:
+            raw.execute("VACUUM")
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
     else:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM FULL")

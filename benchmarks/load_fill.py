@@ -134,8 +134,22 @@ class _Writer:
             for table in (WATCHES, ACCOUNTS, POSTS, WATCH_POSTS, TRACKED, REPLY_SCORES, ACCOUNT_SCORES,
                           ACTIVITY, SUMMARIES):
                 rows = self.buffers.pop(table, None)
-                if rows:
+                if not rows:
+                    continue
+                if conn.dialect.name == "postgresql":
+                    _copy(conn, table.name, rows)
+                else:
                     conn.execute(insert(table), rows)
+
+
+def _copy(conn, table: str, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL's COPY, ten times the speed of multi-row INSERTs; JSON columns go as text."""
+    columns = list(rows[0])
+    cursor = conn.connection.dbapi_connection.cursor()
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([json.dumps(v, separators=(",", ":")) if isinstance(v, (dict, list)) else v
+                            for v in row.values()])
 
 
 def fill(engine: Engine, plan: Plan, progress=None) -> dict[str, int]:
@@ -236,10 +250,10 @@ def _day(plan: Plan, day: date, replies: int, accounts: list[dict[str, Any]], ne
                           author, None, add)
         add(WATCH_POSTS, {"watch_id": watch_id, "post_id": trigger_id, "role": "trigger", "route": "hashtag:vacuum",
                           "trigger_post_id": None, "created_at": created, "first_seen_at": created})
-        done = day != plan.day
+        # Tracking is over by the time the measured day is summarised (lookback_hours = 24).
         add(TRACKED, {"watch_id": watch_id, "post_id": trigger_id, "track_until": created + timedelta(hours=24),
-                      "next_check_at": None if done else created + timedelta(hours=1), "checks": 5 if done else 1,
-                      "last_checked_at": created, "added_at": created})
+                      "next_check_at": None, "checks": 6, "last_checked_at": created + timedelta(hours=24),
+                      "added_at": created})
         for _ in range(replies // triggers + (1 if t < replies % triggers else 0)):
             bot = rng.random() < BOT_REPLY_SHARE
             replier = rng.choice(bots if bot else humans)

@@ -29,12 +29,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from detector.config import Config, WatchConfig
 from detector.logs import get_logger
-from detector.reports.daily import AccountDay, DailySummary, DayTotals, SummaryReply, merge_account_days, summarise_totals
+from detector.reports.daily import FLAGGED, AccountDay, DailySummary, DayTotals, SummaryReply, summarise_totals
 from detector.reports.render import to_data, to_json, to_markdown
 from detector.store.records import ReplyTotals, ReportReply
 
 log = get_logger("botwatch.summary")
 MAX_CATCH_UP_DAYS = 31
+TOP = 10  # flagged accounts listed with their evidence
 CHECK_EVERY = timedelta(minutes=15)  # divides every UTC offset in use, so runs land on summary_time
 
 
@@ -93,12 +94,14 @@ def summary_reply(row: ReportReply) -> SummaryReply:
 
 
 def day_totals(totals: ReplyTotals) -> DayTotals:
-    """The store's counts as the summary's, one :class:`AccountDay` per account id."""
-    accounts = merge_account_days(
-        AccountDay(a.account_id, a.acct, a.label or "unscored", a.score or 0.0, a.replies, a.last_reply_at)
-        for a in totals.accounts
+    """The store's counts as the summary's (an account without a score is ``unscored``)."""
+    return DayTotals(
+        replies_by_label=dict(totals.replies_by_label),
+        unscored=totals.unscored,
+        accounts_by_label={label or "unscored": n for label, n in totals.accounts_by_label.items()},
+        flagged_replies=totals.replies_by_account_label.get(FLAGGED, 0),
+        top=tuple(AccountDay(a.account_id, a.acct, a.label, a.score, a.replies) for a in totals.top),
     )
-    return DayTotals(dict(totals.replies_by_label), accounts, totals.unscored)
 
 
 def summarise(store, watch: WatchConfig, day: date, zone: ZoneInfo, model_version: str) -> DailySummary:
@@ -112,9 +115,9 @@ def summarise(store, watch: WatchConfig, day: date, zone: ZoneInfo, model_versio
         finally:
             rows.close()
 
-    totals = day_totals(store.reply_totals(watch.name, start, end, model_version))
+    totals = day_totals(store.reply_totals(watch.name, start, end, model_version, top_label=FLAGGED, top=TOP))
     return summarise_totals(watch.name, day, totals, details, keywords=watch.keywords + watch.hashtags,
-                            timezone=zone.key, model_version=model_version)
+                            timezone=zone.key, model_version=model_version, top=TOP)
 
 
 def report_paths(reports_dir: Path, watch: str, day: date) -> tuple[Path, Path]:

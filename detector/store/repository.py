@@ -388,41 +388,56 @@ class Store:
 
     # ---- reports --------------------------------------------------------------------------------
 
-    def reply_totals(self, watch: str, start: datetime, end: datetime, model_version: str) -> ReplyTotals:
+    def reply_totals(
+        self, watch: str, start: datetime, end: datetime, model_version: str, *, top_label: str, top: int
+    ) -> ReplyTotals:
         """The replies ``watch`` found that were posted in ``[start, end)``, counted in the
-        database: by ``model_version``'s label of each reply and, among the scored ones, by
-        author with its verdict (one group per stored account and reply label). What a daily
-        summary needs without streaming a million replies through Python."""
+        database by ``model_version``'s labels (see :class:`ReplyTotals`), with the ``top``
+        accounts labelled ``top_label``: what a daily summary needs without reading every reply.
+
+        Accounts are the stored ones, ``(platform, instance, id)``; a watch reads one instance.
+        """
         _require_aware(start=start, end=end)
         watch_id = self._existing_watch_id(watch)
         if watch_id is None:
-            return ReplyTotals({}, 0, ())
-        p, a = POSTS.alias("p"), ACCOUNTS.alias("a")
+            return ReplyTotals({}, 0, {}, {}, ())
+        wp, p = WATCH_POSTS, POSTS.alias("p")
         rs, acs = REPLY_SCORES.alias("rs"), ACCOUNT_SCORES.alias("acs")
-        wp = WATCH_POSTS
-        group = (a.c.id, a.c.account_id, a.c.acct, acs.c.label, acs.c.score, rs.c.label)
-        query = (
-            select(*group, func.count().label("replies"), func.max(wp.c.created_at).label("last"))
-            .select_from(
-                wp.join(p, p.c.id == wp.c.post_id)
-                .join(a, a.c.id == p.c.account_id)
-                .outerjoin(rs, and_(rs.c.post_id == wp.c.post_id, rs.c.model_version == model_version))
-                .outerjoin(acs, and_(acs.c.account_id == a.c.id, acs.c.model_version == model_version))
-            )
-            .where(wp.c.watch_id == watch_id, wp.c.role == "reply", wp.c.created_at >= start, wp.c.created_at < end)
-            .group_by(*group)
+        day = (wp.c.watch_id == watch_id, wp.c.role == "reply", wp.c.created_at >= start, wp.c.created_at < end)
+        scored = wp.join(rs, and_(rs.c.post_id == wp.c.post_id, rs.c.model_version == model_version))
+        by_reply_label = (
+            select(rs.c.label, func.count())
+            .select_from(wp.outerjoin(rs, and_(rs.c.post_id == wp.c.post_id, rs.c.model_version == model_version)))
+            .where(*day)
+            .group_by(rs.c.label)
         )
-        by_label: dict[str, int] = {}
-        unscored = 0
-        accounts = []
+        authored = scored.join(p, p.c.id == wp.c.post_id).outerjoin(
+            acs, and_(acs.c.account_id == p.c.account_id, acs.c.model_version == model_version)
+        )
+        by_account_label = (
+            select(acs.c.label, func.count(p.c.account_id.distinct()), func.count())
+            .select_from(authored)
+            .where(*day)
+            .group_by(acs.c.label)
+        )
+        a = ACCOUNTS.alias("a")
+        replies = func.count().label("replies")
+        leaders = (
+            select(a.c.account_id, a.c.acct, acs.c.label, acs.c.score, replies)
+            .select_from(authored.join(a, a.c.id == p.c.account_id))
+            .where(*day, acs.c.label == top_label)
+            .group_by(a.c.id, a.c.account_id, a.c.acct, acs.c.label, acs.c.score)
+            .order_by(replies.desc(), acs.c.score.desc(), a.c.acct, a.c.account_id)
+            .limit(top)
+        )
         with self._read() as conn:
-            for _, account_id, acct, label, score, reply_label, replies, last in conn.execute(query):
-                if reply_label is None:
-                    unscored += replies
-                    continue
-                by_label[reply_label] = by_label.get(reply_label, 0) + replies
-                accounts.append(AccountTotal(account_id, acct, label, score, replies, last))
-        return ReplyTotals(by_label, unscored, tuple(accounts))
+            labels = dict(conn.execute(by_reply_label).all())
+            accounts, account_replies = {}, {}
+            for label, count, replies_count in conn.execute(by_account_label):
+                accounts[label], account_replies[label] = count, replies_count
+            leading = tuple(AccountTotal(*row) for row in conn.execute(leaders))
+        unscored = labels.pop(None, 0)
+        return ReplyTotals(labels, unscored, accounts, account_replies, leading)
 
     def replies_between(
         self,
@@ -475,8 +490,12 @@ class Store:
             )
             .order_by(wp.c.created_at, wp.c.post_id)
         )
-        if account_ids is not None:
-            query = query.where(a.c.account_id.in_(sorted(account_ids)))
+        if account_ids is not None:  # from the authors' posts of the day: a few, not the whole day
+            authors = select(ACCOUNTS.c.id).where(ACCOUNTS.c.account_id.in_(sorted(account_ids)))
+            theirs = select(POSTS.c.id).where(
+                POSTS.c.account_id.in_(authors), POSTS.c.created_at >= start, POSTS.c.created_at < end
+            )
+            query = query.where(wp.c.post_id.in_(theirs))
         for m in self._stream(query):
             post = rows.post_from(m)
             yield ReportReply(

@@ -113,6 +113,8 @@ class PostRow(Base):
         Index(None, "parent_id", "instance", "platform"),
         Index(None, "account_id", "created_at"),
         Index(None, "created_at"),
+        # Who wrote a post, without reading its wide row (raw JSON): the summary's counts by account.
+        Index(None, "id", "account_id"),
         # Retention drops raw JSON oldest first: only the posts that still have it, so the
         # search stays as short as the raw-JSON horizon however long the rows are kept.
         Index(
@@ -160,7 +162,9 @@ class WatchPostRow(Base):
     __tablename__ = "watch_posts"
     __table_args__ = (
         CheckConstraint(_one_of("role", ROLES), name="role"),
-        Index(None, "watch_id", "role", "created_at"),
+        # post_id last: a day of a watch's replies is read from the index alone (the summary's
+        # counts, the scorer's search for unscored replies).
+        Index(None, "watch_id", "role", "created_at", "post_id"),
         Index(None, "post_id"),
         Index(None, "trigger_post_id"),
     )
