@@ -54,6 +54,7 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     stop: threading.Event = field(default_factory=threading.Event)
     scoring_lock: threading.Lock = field(default_factory=threading.Lock)
+    coordination: Any = None  # jobs.scoring.CoordinationCache, kept between polls
 
 
 def build_runtime(config: Config, *, create_db: bool = False, clock: Callable[[], datetime] = utcnow,
