@@ -49,6 +49,7 @@ from detector.store.tables import (
     TRACKED,
     WATCH_POSTS,
     WATCHES,
+    MODEL_LABELS,
     Base,
 )
 
@@ -402,42 +403,53 @@ class Store:
         if watch_id is None:
             return ReplyTotals({}, 0, {}, {}, ())
         wp, p = WATCH_POSTS, POSTS.alias("p")
-        rs, acs = REPLY_SCORES.alias("rs"), ACCOUNT_SCORES.alias("acs")
-        day = (wp.c.watch_id == watch_id, wp.c.role == "reply", wp.c.created_at >= start, wp.c.created_at < end)
-        scored = wp.join(rs, and_(rs.c.post_id == wp.c.post_id, rs.c.model_version == model_version))
-        by_reply_label = (
-            select(rs.c.label, func.count())
-            .select_from(wp.outerjoin(rs, and_(rs.c.post_id == wp.c.post_id, rs.c.model_version == model_version)))
-            .where(*day)
-            .group_by(rs.c.label)
+        rs, acs, a = REPLY_SCORES.alias("rs"), ACCOUNT_SCORES.alias("acs"), ACCOUNTS.alias("a")
+        # One pass over the day's replies counts them per author and reply label; the author's
+        # verdict is joined after, on the few thousand authors rather than every reply.
+        counts = [func.count().filter(rs.c.label == label).label(label) for label in MODEL_LABELS]
+        per_author = (
+            select(p.c.account_id, func.count(rs.c.label).label("scored"), func.count().label("all"), *counts)
+            .select_from(
+                wp.join(p, p.c.id == wp.c.post_id).outerjoin(
+                    rs, and_(rs.c.post_id == wp.c.post_id, rs.c.model_version == model_version)
+                )
+            )
+            .where(wp.c.watch_id == watch_id, wp.c.role == "reply", wp.c.created_at >= start, wp.c.created_at < end)
+            .group_by(p.c.account_id)
+            .subquery("per_author")
         )
-        authored = scored.join(p, p.c.id == wp.c.post_id).outerjoin(
-            acs, and_(acs.c.account_id == p.c.account_id, acs.c.model_version == model_version)
-        )
+        verdict = and_(acs.c.account_id == per_author.c.account_id, acs.c.model_version == model_version)
         by_account_label = (
-            select(acs.c.label, func.count(p.c.account_id.distinct()), func.count())
-            .select_from(authored)
-            .where(*day)
+            select(
+                acs.c.label,
+                func.count().filter(per_author.c.scored > 0),
+                func.sum(per_author.c.scored),
+                func.sum(per_author.c["all"] - per_author.c.scored),
+                *(func.sum(per_author.c[label]) for label in MODEL_LABELS),
+            )
+            .select_from(per_author.outerjoin(acs, verdict))
             .group_by(acs.c.label)
         )
-        a = ACCOUNTS.alias("a")
-        replies = func.count().label("replies")
         leaders = (
-            select(a.c.account_id, a.c.acct, acs.c.label, acs.c.score, replies)
-            .select_from(authored.join(a, a.c.id == p.c.account_id))
-            .where(*day, acs.c.label == top_label)
-            .group_by(a.c.id, a.c.account_id, a.c.acct, acs.c.label, acs.c.score)
-            .order_by(replies.desc(), acs.c.score.desc(), a.c.acct, a.c.account_id)
+            select(a.c.account_id, a.c.acct, acs.c.label, acs.c.score, per_author.c.scored)
+            .select_from(per_author.join(acs, verdict).join(a, a.c.id == per_author.c.account_id))
+            .where(acs.c.label == top_label, per_author.c.scored > 0)
+            .order_by(per_author.c.scored.desc(), acs.c.score.desc(), a.c.acct, a.c.account_id)
             .limit(top)
         )
+        labels: dict[str, int] = {}
+        accounts: dict[str | None, int] = {}
+        account_replies: dict[str | None, int] = {}
+        unscored = 0
         with self._read() as conn:
-            labels = dict(conn.execute(by_reply_label).all())
-            accounts, account_replies = {}, {}
-            for label, count, replies_count in conn.execute(by_account_label):
-                accounts[label], account_replies[label] = count, replies_count
+            for label, authors, scored, not_scored, *by_label in conn.execute(by_account_label):
+                if authors:
+                    accounts[label], account_replies[label] = authors, int(scored)
+                unscored += int(not_scored or 0)
+                for name, count in zip(MODEL_LABELS, by_label):
+                    labels[name] = labels.get(name, 0) + int(count or 0)
             leading = tuple(AccountTotal(*row) for row in conn.execute(leaders))
-        unscored = labels.pop(None, 0)
-        return ReplyTotals(labels, unscored, accounts, account_replies, leading)
+        return ReplyTotals({k: v for k, v in labels.items() if v}, unscored, accounts, account_replies, leading)
 
     def replies_between(
         self,
@@ -490,23 +502,38 @@ class Store:
             )
             .order_by(wp.c.created_at, wp.c.post_id)
         )
-        if account_ids is not None:  # from the authors' posts of the day: a few, not the whole day
-            authors = select(ACCOUNTS.c.id).where(ACCOUNTS.c.account_id.in_(sorted(account_ids)))
-            theirs = select(POSTS.c.id).where(
-                POSTS.c.account_id.in_(authors), POSTS.c.created_at >= start, POSTS.c.created_at < end
+        if account_ids is None:
+            chunks: Iterable[Sequence[int] | None] = [None]
+        else:  # found from the authors' posts of the day, in order: a few, not the whole day
+            chunks = sql.chunks(self._posts_by(watch_id, start, end, account_ids))
+        for chunk in chunks:
+            for m in self._stream(query if chunk is None else query.where(wp.c.post_id.in_(chunk))):
+                post = rows.post_from(m)
+                yield ReportReply(
+                    watch=watch,
+                    post=post,
+                    parent=rows.parent_from(m, "parent"),
+                    trigger=rows.parent_from(m, "trigger"),
+                    found_at=m["first_seen_at"],
+                    reply_score=rows.reply_score_from(m, "rs", post),
+                    account_score=rows.account_score_from(m, "acs", post.author),
+                )
+
+    def _posts_by(self, watch_id: int, start: datetime, end: datetime, account_ids: Collection[str]) -> list[int]:
+        """Row ids of the replies ``watch_id`` found in ``[start, end)`` by authors with these
+        native ids, oldest first: looked up from the authors' posts, not the watch's whole day."""
+        authors = select(ACCOUNTS.c.id).where(ACCOUNTS.c.account_id.in_(sorted(account_ids)))
+        query = (
+            select(WATCH_POSTS.c.post_id)
+            .select_from(POSTS.join(WATCH_POSTS, WATCH_POSTS.c.post_id == POSTS.c.id))
+            .where(
+                POSTS.c.account_id.in_(authors), POSTS.c.created_at >= start, POSTS.c.created_at < end,
+                WATCH_POSTS.c.watch_id == watch_id, WATCH_POSTS.c.role == "reply",
             )
-            query = query.where(wp.c.post_id.in_(theirs))
-        for m in self._stream(query):
-            post = rows.post_from(m)
-            yield ReportReply(
-                watch=watch,
-                post=post,
-                parent=rows.parent_from(m, "parent"),
-                trigger=rows.parent_from(m, "trigger"),
-                found_at=m["first_seen_at"],
-                reply_score=rows.reply_score_from(m, "rs", post),
-                account_score=rows.account_score_from(m, "acs", post.author),
-            )
+            .order_by(WATCH_POSTS.c.created_at, WATCH_POSTS.c.post_id)
+        )  # fmt: skip
+        with self._read() as conn:
+            return list(conn.scalars(query))
 
     def save_summary(
         self, watch: str, day: date, markdown: str, data: Mapping[str, Any], *, replace: bool = False
