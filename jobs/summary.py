@@ -104,8 +104,17 @@ def day_totals(totals: ReplyTotals) -> DayTotals:
     )
 
 
-def summarise(store, watch: WatchConfig, day: date, zone: ZoneInfo, model_version: str) -> DailySummary:
-    """Summarise a stored day: counted in the database, only the top accounts' replies read."""
+def day_counts(store, watches: list[WatchConfig], day: date, zone: ZoneInfo, model_version: str) -> dict[str, ReplyTotals]:
+    """The counts of ``day`` for several watches at once: the day is read once for all of them."""
+    start, end = day_window(day, zone)
+    names = [watch.name for watch in watches]
+    return store.watches_reply_totals(names, start, end, model_version, top_label=FLAGGED, top=TOP)
+
+
+def summarise(store, watch: WatchConfig, day: date, zone: ZoneInfo, model_version: str,
+              counts: ReplyTotals | None = None) -> DailySummary:
+    """Summarise a stored day: counted in the database (``counts``, from :func:`day_counts`,
+    if the caller has them already), only the top accounts' replies read."""
     start, end = day_window(day, zone)
 
     def details(account_ids):
@@ -115,7 +124,9 @@ def summarise(store, watch: WatchConfig, day: date, zone: ZoneInfo, model_versio
         finally:
             rows.close()
 
-    totals = day_totals(store.reply_totals(watch.name, start, end, model_version, top_label=FLAGGED, top=TOP))
+    if counts is None:
+        counts = store.reply_totals(watch.name, start, end, model_version, top_label=FLAGGED, top=TOP)
+    totals = day_totals(counts)
     return summarise_totals(watch.name, day, totals, details, keywords=watch.keywords + watch.hashtags,
                             timezone=zone.key, model_version=model_version, top=TOP)
 
@@ -134,12 +145,12 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def write_summary(store, reports_dir: Path, watch: WatchConfig, day: date, zone: ZoneInfo, model_version: str,
-                  *, replace: bool = False) -> bool:
+                  *, replace: bool = False, counts: ReplyTotals | None = None) -> bool:
     """Summarise and store one day; ``False`` if it already had a summary (nothing is redone)
     unless ``replace``."""
     existing = store.summary(watch.name, day)
     if existing is None or replace:
-        summary = summarise(store, watch, day, zone, model_version)
+        summary = summarise(store, watch, day, zone, model_version, counts)
         created = store.save_summary(watch.name, day, to_markdown(summary), to_data(summary), replace=replace)
     else:
         created = False
@@ -154,26 +165,33 @@ def write_summary(store, reports_dir: Path, watch: WatchConfig, day: date, zone:
 
 
 def write_due_summaries(runtime, *, now: datetime | None = None) -> list[tuple[str, date]]:
-    """Summarise every due day of every watch that has none yet (or one from a clock ahead)."""
+    """Summarise every due day of every watch that has none yet (or one from a clock ahead),
+    counting each day once for all the watches it is due for."""
     config, store = runtime.config, runtime.store
     now = now or runtime.clock()
     today = now.astimezone(config.timezone).date()
-    written = []
+    due: dict[date, list[tuple[WatchConfig, bool]]] = {}
     for watch in config.watches.values():
         started = store.watch_started_at(watch.name)
         if started is None:
             continue
         first = started.astimezone(config.timezone).date()
         for day, replace in _days_to_write(store, watch.name, first, today, now):
-            if summary_due_at(day, config.summary_time, config.timezone) > now:
-                continue
-            if write_summary(store, config.reports_dir, watch, day, config.timezone, runtime.detector.version,
-                             replace=replace):
+            if summary_due_at(day, config.summary_time, config.timezone) <= now:
+                due.setdefault(day, []).append((watch, replace))
+    version = runtime.detector.version
+    written = []
+    for day in sorted(due):
+        counts = day_counts(store, [watch for watch, _ in due[day]], day, config.timezone, version)
+        for watch, replace in due[day]:
+            if write_summary(store, config.reports_dir, watch, day, config.timezone, version, replace=replace,
+                             counts=counts[watch.name]):
                 written.append((watch.name, day))
                 if replace:
                     log.warning("summary.rewritten", watch=watch.name, day=day.isoformat(),
                                 reason="written earlier by a clock that was ahead")
-    return written
+    order = list(config.watches)
+    return sorted(written, key=lambda item: (order.index(item[0]), item[1]))
 
 
 def _days_to_write(store, watch: str, first: date, today: date, now: datetime) -> list[tuple[date, bool]]:

@@ -87,3 +87,23 @@ def test_an_empty_or_unknown_day_summarises_to_zeros(store):
     day = (T0 - timedelta(days=30)).date()
     assert summarise(store, WATCH, day, ZONE, "m1") == summarise_day("acme", day, [], keywords=("vacuum",),
                                                                         timezone=ZONE.key, model_version="m1")
+
+
+def test_a_day_counted_for_several_watches_at_once_gives_each_watch_its_own_counts(store):
+    _day_of_mixed_replies(store)
+    trigger = make_post("900", text="vacuum day", minutes=-30, author=make_author("901", "dave"))
+    spam = [make_post(f"91{n}", author=make_author("66", "VacuumRus"), minutes=-29 + n, parent=trigger, text="Buy!")
+            for n in range(3)]
+    store.save_discovered("other", "hashtag:vacuum", [trigger], "9", fetched_at=T0, track_until_hours=48)
+    store.save_replies("other", trigger.key, spam, checked_at=T0, next_check_at=None)
+    store.save_scores("m1", [ReplyScore(r.key, 0.9, "bot", T0) for r in spam])
+    day = T0.astimezone(ZONE).date()
+    start, end = day_window(day, ZONE)
+
+    together = store.watches_reply_totals(["acme", "other", "unknown"], start, end, "m1", top_label="bot", top=2)
+
+    alone = {w: store.reply_totals(w, start, end, "m1", top_label="bot", top=2) for w in ("acme", "other", "unknown")}
+    assert together == alone
+    assert together["other"].replies_by_label == {"bot": 3} and together["other"].top[0].replies == 3
+    assert [a.acct for a in together["acme"].top] == ["VacuumRus", "DustBuster"]
+    assert together["unknown"].accounts_by_label == {} and together["unknown"].top == ()

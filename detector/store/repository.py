@@ -392,35 +392,48 @@ class Store:
     def reply_totals(
         self, watch: str, start: datetime, end: datetime, model_version: str, *, top_label: str, top: int
     ) -> ReplyTotals:
-        """The replies ``watch`` found that were posted in ``[start, end)``, counted in the
-        database by ``model_version``'s labels (see :class:`ReplyTotals`), with the ``top``
-        accounts labelled ``top_label``: what a daily summary needs without reading every reply.
+        """:meth:`watches_reply_totals` of one watch."""
+        return self.watches_reply_totals([watch], start, end, model_version, top_label=top_label, top=top)[watch]
+
+    def watches_reply_totals(
+        self, watches: Sequence[str], start: datetime, end: datetime, model_version: str, *, top_label: str,
+        top: int,
+    ) -> dict[str, ReplyTotals]:
+        """The replies each of ``watches`` found that were posted in ``[start, end)``, counted in
+        the database by ``model_version``'s labels (see :class:`ReplyTotals`), with each watch's
+        ``top`` accounts labelled ``top_label``: what the daily summaries need without reading
+        every reply, for all watches in two statements (a day is read once, not once a watch).
 
         Accounts are the stored ones, ``(platform, instance, id)``; a watch reads one instance.
         """
         _require_aware(start=start, end=end)
-        watch_id = self._existing_watch_id(watch)
-        if watch_id is None:
-            return ReplyTotals({}, 0, {}, {}, ())
+        totals = {watch: ReplyTotals({}, 0, {}, {}, ()) for watch in watches}
+        names = {self._existing_watch_id(watch): watch for watch in watches}
+        names.pop(None, None)
+        if not names:
+            return totals
         wp, p = WATCH_POSTS, POSTS.alias("p")
         rs, acs, a = REPLY_SCORES.alias("rs"), ACCOUNT_SCORES.alias("acs"), ACCOUNTS.alias("a")
-        # One pass over the day's replies counts them per author and reply label; the author's
-        # verdict is joined after, on the few thousand authors rather than every reply.
+        # One pass over the day's replies counts them per watch, author and reply label; the
+        # author's verdict is joined after, on the authors rather than on every reply.
         counts = [func.count().filter(rs.c.label == label).label(label) for label in MODEL_LABELS]
         per_author = (
-            select(p.c.account_id, func.count(rs.c.label).label("scored"), func.count().label("all"), *counts)
+            select(wp.c.watch_id, p.c.account_id, func.count(rs.c.label).label("scored"), func.count().label("all"),
+                   *counts)
             .select_from(
                 wp.join(p, p.c.id == wp.c.post_id).outerjoin(
                     rs, and_(rs.c.post_id == wp.c.post_id, rs.c.model_version == model_version)
                 )
             )
-            .where(wp.c.watch_id == watch_id, wp.c.role == "reply", wp.c.created_at >= start, wp.c.created_at < end)
-            .group_by(p.c.account_id)
+            .where(wp.c.watch_id.in_(sorted(names)), wp.c.role == "reply", wp.c.created_at >= start,
+                   wp.c.created_at < end)
+            .group_by(wp.c.watch_id, p.c.account_id)
             .subquery("per_author")
-        )
+        )  # fmt: skip
         verdict = and_(acs.c.account_id == per_author.c.account_id, acs.c.model_version == model_version)
         by_account_label = (
             select(
+                per_author.c.watch_id,
                 acs.c.label,
                 func.count().filter(per_author.c.scored > 0),
                 func.sum(per_author.c.scored),
@@ -428,28 +441,41 @@ class Store:
                 *(func.sum(per_author.c[label]) for label in MODEL_LABELS),
             )
             .select_from(per_author.outerjoin(acs, verdict))
-            .group_by(acs.c.label)
+            .group_by(per_author.c.watch_id, acs.c.label)
         )
-        leaders = (
-            select(a.c.account_id, a.c.acct, acs.c.label, acs.c.score, per_author.c.scored)
+        order = (per_author.c.scored.desc(), acs.c.score.desc(), a.c.acct, a.c.account_id)
+        ranked = (
+            select(
+                per_author.c.watch_id, a.c.account_id, a.c.acct, acs.c.label, acs.c.score, per_author.c.scored,
+                func.row_number().over(partition_by=per_author.c.watch_id, order_by=order).label("rank"),
+            )
             .select_from(per_author.join(acs, verdict).join(a, a.c.id == per_author.c.account_id))
             .where(acs.c.label == top_label, per_author.c.scored > 0)
-            .order_by(per_author.c.scored.desc(), acs.c.score.desc(), a.c.acct, a.c.account_id)
-            .limit(top)
+            .subquery("ranked")
+        )  # fmt: skip
+        leaders = (
+            select(*(c for c in ranked.c if c.name != "rank"))
+            .where(ranked.c.rank <= top)
+            .order_by(ranked.c.watch_id, ranked.c.rank)
         )
-        labels: dict[str, int] = {}
-        accounts: dict[str | None, int] = {}
-        account_replies: dict[str | None, int] = {}
-        unscored = 0
+        labels: dict[int, dict[str, int]] = {watch_id: {} for watch_id in names}
+        accounts: dict[int, dict[str | None, int]] = {watch_id: {} for watch_id in names}
+        account_replies: dict[int, dict[str | None, int]] = {watch_id: {} for watch_id in names}
+        unscored = dict.fromkeys(names, 0)
+        leading: dict[int, list[AccountTotal]] = {watch_id: [] for watch_id in names}
         with self._read() as conn:
-            for label, authors, scored, not_scored, *by_label in conn.execute(by_account_label):
+            for watch_id, label, authors, scored, not_scored, *by_label in conn.execute(by_account_label):
                 if authors:
-                    accounts[label], account_replies[label] = authors, int(scored)
-                unscored += int(not_scored or 0)
+                    accounts[watch_id][label], account_replies[watch_id][label] = authors, int(scored)
+                unscored[watch_id] += int(not_scored or 0)
                 for name, count in zip(MODEL_LABELS, by_label):
-                    labels[name] = labels.get(name, 0) + int(count or 0)
-            leading = tuple(AccountTotal(*row) for row in conn.execute(leaders))
-        return ReplyTotals({k: v for k, v in labels.items() if v}, unscored, accounts, account_replies, leading)
+                    labels[watch_id][name] = labels[watch_id].get(name, 0) + int(count or 0)
+            for watch_id, *row in conn.execute(leaders):
+                leading[watch_id].append(AccountTotal(*row))
+        for watch_id, watch in names.items():
+            totals[watch] = ReplyTotals({k: v for k, v in labels[watch_id].items() if v}, unscored[watch_id],
+                                        accounts[watch_id], account_replies[watch_id], tuple(leading[watch_id]))
+        return totals
 
     def replies_between(
         self,
