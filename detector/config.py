@@ -39,6 +39,7 @@ MAX_REQUEST_TIMEOUT = 600
 MAX_PAGES = 10_000
 LEASE_TTL_PER_REQUEST_TIMEOUT = 3  # a watch's lease must outlive the slowest single request
 DEFAULT_LEASE_TTL = 120.0
+MAX_RETENTION_DAYS = 100 * 366
 
 
 class Secret:
@@ -119,6 +120,8 @@ class Config:
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     warnings: tuple[str, ...] = ()
     lease_ttl_seconds: float = DEFAULT_LEASE_TTL  # how long a worker's claim on a watch lasts unrenewed
+    retention_days: int | None = None  # None: keep everything
+    raw_retention_days: int | None = None  # raw API JSON goes first; None: as long as the rows
 
     @property
     def reports_dir(self) -> Path:
@@ -389,6 +392,11 @@ def parse_config(
     log_format = main.get("log_format", "a format", _choice("auto", "json", "console"), "auto")
     log_level = main.get("log_level", "a level", _choice("debug", "info", "warning", "error"), "info")
     lease_ttl = main.get("lease_ttl", "a duration", parse_duration, None)
+    retention_days = main.get("retention_days", "days", _positive_int(MAX_RETENTION_DAYS), None)
+    raw_retention_days = main.get("raw_retention_days", "days", _positive_int(MAX_RETENTION_DAYS), None)
+    if retention_days is not None and raw_retention_days is not None and raw_retention_days > retention_days:
+        raise main.fail("raw_retention_days", f"must not exceed retention_days ({retention_days}): the raw JSON is "
+                                              "pruned first, then the rows")
     main.reject_unknown()
 
     warnings: list[str] = []
@@ -459,6 +467,10 @@ def parse_config(
     if scoring.bot_threshold is not None and scoring.suspect_threshold is not None and scoring.suspect_threshold >= scoring.bot_threshold:
         raise scoring_table.fail("suspect_threshold", "must be below bot_threshold")
     top.reject_unknown()
+    longest = max((w.lookback_hours for w in watches.values()), default=0.0)
+    if retention_days is not None and retention_days * 24 <= longest:
+        raise main.fail("retention_days", f"must be longer than the longest lookback_hours ({longest:g} h): "
+                                          "replies are still collected under posts that old")
 
     return Config(
         path=path,
@@ -474,6 +486,8 @@ def parse_config(
         scoring=scoring,
         warnings=tuple(warnings),
         lease_ttl_seconds=lease_ttl,
+        retention_days=retention_days,
+        raw_retention_days=raw_retention_days,
     )
 
 

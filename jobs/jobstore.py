@@ -30,7 +30,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError, SQLAlch
 from detector.logs import get_logger
 from detector.store import db
 
-ALLOWED_FUNCS = frozenset({"jobs.service:run_poll", "jobs.service:run_daily_summary"})
+ALLOWED_FUNCS = frozenset(
+    {"jobs.service:run_poll", "jobs.service:run_daily_summary", "jobs.service:run_retention_job"}
+)
 RETRY_AFTER = timedelta(seconds=10)  # APScheduler's own jobstore_retry_interval
 log = get_logger("botwatch.scheduler")
 

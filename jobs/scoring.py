@@ -11,6 +11,7 @@ rebuilds them from the stored replies, which are all unscored for it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 
@@ -27,6 +28,8 @@ BATCH = 500
 LOCK_WAIT_SECONDS = 30.0
 log = get_logger("botwatch.scoring")
 COORDINATION_WINDOW = timedelta(days=7)
+COORDINATION_REBUILD = timedelta(hours=6)
+COORDINATION_OVERLAP = timedelta(minutes=5)
 
 
 def account_key(author: Author) -> AccountKey:
@@ -59,13 +62,51 @@ def _load_activities(store, detector, keys: set[AccountKey]) -> dict[AccountKey,
     return activities
 
 
-def build_coordination(store, detector, now: datetime) -> CoordinationIndex:
-    """Templates of the accounts active in the last week, for "several accounts, one script"."""
-    index = CoordinationIndex()
-    for key, saved in store.recent_activity(now - COORDINATION_WINDOW).items():
+def build_coordination(store, detector, now: datetime, index: CoordinationIndex | None = None,
+                       since: datetime | None = None) -> CoordinationIndex:
+    """Templates of the accounts active in the last week (or, given ``index``, those saved
+    ``since``, added to it), for "several accounts, one script"."""
+    index = index if index is not None else CoordinationIndex()
+    for key, saved in store.recent_activity(since or now - COORDINATION_WINDOW).items():
         if saved.get("model_version") == detector.version:
             index.add_activity(key[2], AccountActivity.from_json(saved["state"]))
     return index
+
+
+@dataclass
+class CoordinationCache:
+    """The coordination index kept between polls.
+
+    Rebuilding it reads up to 20,000 behaviour states (a few KB of JSON each), which at a
+    million stored replies cost more CPU than the rest of a poll; so it is rebuilt every
+    :data:`COORDINATION_REBUILD` (dropping accounts quiet for a week) and otherwise topped up
+    with the states saved since the last poll, read again with :data:`COORDINATION_OVERLAP`
+    for states another process stamped a little earlier and committed later.
+    """
+
+    version: str
+    index: CoordinationIndex
+    built_at: datetime
+    loaded_at: datetime
+
+    def current(self, store, detector, now: datetime) -> CoordinationIndex:
+        stale = (self.version != detector.version or now < self.loaded_at
+                 or now - self.built_at >= COORDINATION_REBUILD)
+        if stale:
+            self.version, self.built_at = detector.version, now
+            self.index = build_coordination(store, detector, now)
+        else:
+            build_coordination(store, detector, now, self.index, since=self.loaded_at - COORDINATION_OVERLAP)
+        self.loaded_at = now
+        return self.index
+
+
+def coordination_for(runtime, now: datetime) -> CoordinationIndex:
+    """The runtime's cached coordination index, brought up to ``now``."""
+    cache = runtime.coordination
+    if cache is None:
+        cache = runtime.coordination = CoordinationCache("", CoordinationIndex(), now, now)
+    return cache.current(runtime.store, runtime.detector, now)
 
 
 def _override(verdict: AccountVerdict, author: Author, watch: WatchConfig, labels: Mapping[AccountKey, Label]) -> AccountVerdict:
@@ -129,7 +170,7 @@ def score_pending(runtime, watch: WatchConfig, *, now: datetime, progress=None) 
     try:
         with runtime.scoring_lock, store.exclusive("scoring", wait=LOCK_WAIT_SECONDS) as lock:
             labels = store.labels()
-            coordination = build_coordination(store, detector, now)
+            coordination = coordination_for(runtime, now)
             while batch := store.unscored_replies(watch.name, detector.version, BATCH):
                 lock.check()
                 score_batch(runtime, watch, batch, now=now, coordination=coordination, labels=labels)

@@ -36,6 +36,7 @@ from detector.logs import get_logger
 from jobs import notify
 from jobs.jobstore import JsonJobStore, trigger_to_json
 from jobs.leases import LeaseKeeper
+from jobs.retention import retention_trigger
 from jobs.summary import summary_trigger
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ JOB_TABLE = "scheduler_jobs"
 SUMMARY_JOB = "daily-summary"
 LEASE_JOB = "leases"
 SHARED, LOCAL = "default", "local"  # job stores: in the database, in this process's memory
+RETENTION_JOB = "retention"
 WATCHDOG_PING_SECONDS = 10.0
 
 _current: "Service | None" = None
@@ -67,6 +69,7 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     stop: threading.Event = field(default_factory=threading.Event)
     scoring_lock: threading.Lock = field(default_factory=threading.Lock)
+    coordination: Any = None  # jobs.scoring.CoordinationCache, kept between polls
 
 
 def build_runtime(config: Config, *, create_db: bool = False, clock: Callable[[], datetime] = utcnow,
@@ -118,6 +121,11 @@ def run_poll(watch: str) -> None:
 def run_daily_summary() -> None:
     """Scheduler entry point for the daily summary."""
     _require_current().daily_summary()
+
+
+def run_retention_job() -> None:
+    """Scheduler entry point for the daily retention job."""
+    _require_current().retention()
 
 
 def _require_current() -> "Service":
@@ -192,6 +200,16 @@ class Service:
         except Exception:
             log.exception("summary.crashed")
 
+    def retention(self) -> None:
+        from jobs.retention import run_retention
+
+        try:
+            run_retention(self.runtime)
+        except BotwatchError as exc:
+            log.warning("retention.failed", error=str(exc), error_type=type(exc).__name__, hint=exc.hint)
+        except Exception:
+            log.exception("retention.crashed")
+
     def desired_jobs(self) -> dict[str, dict[str, Any]]:
         config = self.runtime.config
         jobs: dict[str, dict[str, Any]] = {
@@ -218,6 +236,13 @@ class Service:
             "name": "daily summary",
             "jobstore": SHARED,
         }
+        if config.retention_days is not None or config.raw_retention_days is not None:
+            jobs[RETENTION_JOB] = {
+                "func": "jobs.service:run_retention_job",
+                "args": [],
+                "trigger": retention_trigger(config, self.runtime.clock()),
+                "name": "retention",
+            }
         return jobs
 
     def sync_jobs(self) -> None:
@@ -232,7 +257,8 @@ class Service:
                 desired.pop(job.id)
         now = self.runtime.clock()
         for job_id, spec in desired.items():
-            first = now if job_id != SUMMARY_JOB else None  # polls start at once; the summary at its time
+            # polls start at once; the summary and retention at their time
+            first = now if job_id not in (SUMMARY_JOB, RETENTION_JOB) else None
             self.scheduler.add_job(
                 spec["func"], spec["trigger"], args=spec["args"], id=job_id, name=spec["name"],
                 jobstore=spec["jobstore"], replace_existing=True, **({"next_run_time": first} if first else {}),

@@ -29,12 +29,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from detector.config import Config, WatchConfig
 from detector.logs import get_logger
-from detector.reports.daily import DailySummary, SummaryReply, summarise_day
+from detector.reports.daily import FLAGGED, AccountDay, DailySummary, DayTotals, SummaryReply, summarise_totals
 from detector.reports.render import to_data, to_json, to_markdown
-from detector.store.records import ReportReply
+from detector.store.records import ReplyTotals, ReportReply
 
 log = get_logger("botwatch.summary")
 MAX_CATCH_UP_DAYS = 31
+TOP = 10  # flagged accounts listed with their evidence
 CHECK_EVERY = timedelta(minutes=15)  # divides every UTC offset in use, so runs land on summary_time
 
 
@@ -92,18 +93,42 @@ def summary_reply(row: ReportReply) -> SummaryReply:
     )
 
 
-def summarise(store, watch: WatchConfig, day: date, zone: ZoneInfo, model_version: str) -> DailySummary:
-    start, end = day_window(day, zone)
-    rows = store.replies_between(watch.name, start, end, model_version)
-    try:
-        replies = [summary_reply(row) for row in rows]
-    finally:
-        close = getattr(rows, "close", None)
-        if close:
-            close()
-    return summarise_day(
-        watch.name, day, replies, keywords=watch.keywords + watch.hashtags, timezone=zone.key, model_version=model_version
+def day_totals(totals: ReplyTotals) -> DayTotals:
+    """The store's counts as the summary's (an account without a score is ``unscored``)."""
+    return DayTotals(
+        replies_by_label=dict(totals.replies_by_label),
+        unscored=totals.unscored,
+        accounts_by_label={label or "unscored": n for label, n in totals.accounts_by_label.items()},
+        flagged_replies=totals.replies_by_account_label.get(FLAGGED, 0),
+        top=tuple(AccountDay(a.account_id, a.acct, a.label, a.score, a.replies) for a in totals.top),
     )
+
+
+def day_counts(store, watches: list[WatchConfig], day: date, zone: ZoneInfo, model_version: str) -> dict[str, ReplyTotals]:
+    """The counts of ``day`` for several watches at once: the day is read once for all of them."""
+    start, end = day_window(day, zone)
+    names = [watch.name for watch in watches]
+    return store.watches_reply_totals(names, start, end, model_version, top_label=FLAGGED, top=TOP)
+
+
+def summarise(store, watch: WatchConfig, day: date, zone: ZoneInfo, model_version: str,
+              counts: ReplyTotals | None = None) -> DailySummary:
+    """Summarise a stored day: counted in the database (``counts``, from :func:`day_counts`,
+    if the caller has them already), only the top accounts' replies read."""
+    start, end = day_window(day, zone)
+
+    def details(account_ids):
+        rows = store.replies_between(watch.name, start, end, model_version, account_ids=account_ids)
+        try:
+            return [summary_reply(row) for row in rows]
+        finally:
+            rows.close()
+
+    if counts is None:
+        counts = store.reply_totals(watch.name, start, end, model_version, top_label=FLAGGED, top=TOP)
+    totals = day_totals(counts)
+    return summarise_totals(watch.name, day, totals, details, keywords=watch.keywords + watch.hashtags,
+                            timezone=zone.key, model_version=model_version, top=TOP)
 
 
 def report_paths(reports_dir: Path, watch: str, day: date) -> tuple[Path, Path]:
@@ -120,12 +145,12 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def write_summary(store, reports_dir: Path, watch: WatchConfig, day: date, zone: ZoneInfo, model_version: str,
-                  *, replace: bool = False) -> bool:
+                  *, replace: bool = False, counts: ReplyTotals | None = None) -> bool:
     """Summarise and store one day; ``False`` if it already had a summary (nothing is redone)
     unless ``replace``."""
     existing = store.summary(watch.name, day)
     if existing is None or replace:
-        summary = summarise(store, watch, day, zone, model_version)
+        summary = summarise(store, watch, day, zone, model_version, counts)
         created = store.save_summary(watch.name, day, to_markdown(summary), to_data(summary), replace=replace)
     else:
         created = False
@@ -140,26 +165,33 @@ def write_summary(store, reports_dir: Path, watch: WatchConfig, day: date, zone:
 
 
 def write_due_summaries(runtime, *, now: datetime | None = None) -> list[tuple[str, date]]:
-    """Summarise every due day of every watch that has none yet (or one from a clock ahead)."""
+    """Summarise every due day of every watch that has none yet (or one from a clock ahead),
+    counting each day once for all the watches it is due for."""
     config, store = runtime.config, runtime.store
     now = now or runtime.clock()
     today = now.astimezone(config.timezone).date()
-    written = []
+    due: dict[date, list[tuple[WatchConfig, bool]]] = {}
     for watch in config.watches.values():
         started = store.watch_started_at(watch.name)
         if started is None:
             continue
         first = started.astimezone(config.timezone).date()
         for day, replace in _days_to_write(store, watch.name, first, today, now):
-            if summary_due_at(day, config.summary_time, config.timezone) > now:
-                continue
-            if write_summary(store, config.reports_dir, watch, day, config.timezone, runtime.detector.version,
-                             replace=replace):
+            if summary_due_at(day, config.summary_time, config.timezone) <= now:
+                due.setdefault(day, []).append((watch, replace))
+    version = runtime.detector.version
+    written = []
+    for day in sorted(due):
+        counts = day_counts(store, [watch for watch, _ in due[day]], day, config.timezone, version)
+        for watch, replace in due[day]:
+            if write_summary(store, config.reports_dir, watch, day, config.timezone, version, replace=replace,
+                             counts=counts[watch.name]):
                 written.append((watch.name, day))
                 if replace:
                     log.warning("summary.rewritten", watch=watch.name, day=day.isoformat(),
                                 reason="written earlier by a clock that was ahead")
-    return written
+    order = list(config.watches)
+    return sorted(written, key=lambda item: (order.index(item[0]), item[1]))
 
 
 def _days_to_write(store, watch: str, first: date, today: date, now: datetime) -> list[tuple[date, bool]]:

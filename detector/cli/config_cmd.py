@@ -58,6 +58,9 @@ def check(ctx: click.Context) -> None:
     kind = "PostgreSQL" if url.startswith("postgresql") else "SQLite" if url.startswith("sqlite") else url.split(":", 1)[0]
     click.echo(f"  database: {kind}")
     click.echo(f"  daily summary: {cfg.summary_time.strftime('%H:%M')} {cfg.timezone.key}")
+    keep = "forever" if cfg.retention_days is None else f"{cfg.retention_days} days"
+    raw = keep if cfg.raw_retention_days is None else f"{cfg.raw_retention_days} days"
+    click.echo(f"  retention: rows {keep}, raw JSON {raw}")
     for instance in cfg.instances.values():
         click.echo(f"  instance {instance.name}: {instance.url} (token: {instance.token_source})")
     for watch in cfg.watches.values():

@@ -13,7 +13,7 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Iterable, Sequence
+from typing import Callable, Collection, Iterable, Sequence
 
 FLAGGED = "bot"
 LABELS = ("bot", "suspect", "human")
@@ -164,6 +164,60 @@ def _flagged_account(replies: list[SummaryReply], keywords: Sequence[str], sampl
     )
 
 
+@dataclass(frozen=True, slots=True)
+class AccountDay:
+    """One account's scored replies of the day, counted, with its latest verdict."""
+
+    account_id: str
+    acct: str
+    label: str
+    score: float
+    replies: int
+
+
+@dataclass(frozen=True, slots=True)
+class DayTotals:
+    """A day's replies counted: what the summary needs besides the top accounts' replies.
+
+    ``replies_by_label`` counts scored replies by their label, ``unscored`` the others;
+    ``accounts_by_label`` counts the accounts with scored replies by the account's label, and
+    ``flagged_replies`` their replies for flagged accounts; ``top`` are the flagged accounts in
+    the summary's order (most replies, highest score, acct, id), at least as many as it lists.
+    """
+
+    replies_by_label: dict[str, int]
+    unscored: int
+    accounts_by_label: dict[str, int]
+    flagged_replies: int
+    top: tuple[AccountDay, ...]
+
+
+def top_order(account: AccountDay) -> tuple[int, float, str, str]:
+    return (-account.replies, -account.score, account.acct, account.account_id)
+
+
+def day_totals(replies: Iterable[SummaryReply]) -> DayTotals:
+    """Count a day's replies in memory (what the store does in SQL for a stored day)."""
+    labels: Counter[str] = Counter()
+    unscored = 0
+    latest: dict[str, SummaryReply] = {}
+    counts: Counter[str] = Counter()
+    for reply in replies:
+        if reply.reply_label not in LABELS:
+            unscored += 1
+            continue
+        labels[reply.reply_label] += 1
+        counts[reply.account_id] += 1
+        seen = latest.get(reply.account_id)
+        if seen is None or reply.created_at > seen.created_at:
+            latest[reply.account_id] = reply
+    accounts = [AccountDay(r.account_id, r.acct, r.account_label, r.account_score, counts[r.account_id])
+                for r in latest.values()]
+    flagged = sorted((a for a in accounts if a.label == FLAGGED), key=top_order)
+    return DayTotals(dict(labels), unscored, dict(Counter(a.label for a in accounts)),
+                     sum(a.replies for a in flagged), tuple(flagged))
+
+
 def summarise_day(
     watch: str,
     day: date,
@@ -176,37 +230,48 @@ def summarise_day(
     samples: int = 3,
 ) -> DailySummary:
     """Summarise one watch's day. ``replies`` are that day's replies, each once."""
+    replies = list(replies)
+
+    def details(account_ids: Collection[str]) -> Iterable[SummaryReply]:
+        return (r for r in replies if r.account_id in account_ids)
+
+    return summarise_totals(watch, day, day_totals(replies), details, keywords=keywords, timezone=timezone,
+                            model_version=model_version, top=top, samples=samples)
+
+
+def summarise_totals(
+    watch: str,
+    day: date,
+    totals: DayTotals,
+    details: Callable[[Collection[str]], Iterable[SummaryReply]],
+    *,
+    keywords: Sequence[str] = (),
+    timezone: str = "UTC",
+    model_version: str = "",
+    top: int = 10,
+    samples: int = 3,
+) -> DailySummary:
+    """Summarise one watch's day from its counts; ``details(account_ids)`` gives the day's
+    replies of those accounts, asked for the ``top`` flagged accounts only, whose evidence
+    (samples, latencies, templates, triggers) needs every reply."""
+    total = sum(totals.replies_by_label.values())
+    chosen = totals.top[:top]
+    wanted = {account.account_id for account in chosen}
     by_account: dict[str, list[SummaryReply]] = defaultdict(list)
-    reply_labels: Counter[str] = Counter()
-    unscored = 0
-    for reply in replies:
-        if reply.reply_label not in LABELS:
-            unscored += 1
-            continue
-        by_account[reply.account_id].append(reply)
-        reply_labels[reply.reply_label] += 1
-    total = sum(reply_labels.values())
-    account_labels: Counter[str] = Counter()
-    flagged: list[FlaggedAccount] = []
-    flagged_account_replies = 0
-    for account_replies in by_account.values():
-        latest = max(account_replies, key=lambda r: r.created_at)
-        account_labels[latest.account_label] += 1
-        if latest.account_label == FLAGGED:
-            flagged_account_replies += len(account_replies)
-            flagged.append(_flagged_account(account_replies, keywords, samples))
-    flagged.sort(key=lambda a: (-a.replies, -a.score, a.acct))
+    for reply in details(wanted) if wanted else ():
+        if reply.reply_label in LABELS and reply.account_id in wanted:
+            by_account[reply.account_id].append(reply)
     return DailySummary(
         watch=watch,
         day=day,
         timezone=timezone,
         model_version=model_version,
         replies_seen=total,
-        accounts_seen=len(by_account),
-        replies_by_label={label: reply_labels.get(label, 0) for label in LABELS},
-        accounts_by_label={label: account_labels.get(label, 0) for label in LABELS},
-        flagged_account_reply_share=share(flagged_account_replies, total),
-        flagged_reply_share=share(reply_labels.get(FLAGGED, 0), total),
-        top_accounts=tuple(flagged[:top]),
-        unscored=unscored,
+        accounts_seen=sum(totals.accounts_by_label.values()),
+        replies_by_label={label: totals.replies_by_label.get(label, 0) for label in LABELS},
+        accounts_by_label={label: totals.accounts_by_label.get(label, 0) for label in LABELS},
+        flagged_account_reply_share=share(totals.flagged_replies, total),
+        flagged_reply_share=share(totals.replies_by_label.get(FLAGGED, 0), total),
+        top_accounts=tuple(_flagged_account(by_account[a.account_id], keywords, samples) for a in chosen),
+        unscored=totals.unscored,
     )

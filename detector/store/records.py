@@ -118,3 +118,31 @@ class Summary:
     markdown: str
     data: Mapping[str, Any]
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AccountTotal:
+    """One account's scored replies in a time range, with its verdict."""
+
+    account_id: str
+    acct: str
+    label: str
+    score: float
+    replies: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTotals:
+    """Replies in a time range counted in the database.
+
+    ``replies_by_label``: scored replies by their label (``unscored``: the others);
+    ``accounts_by_label`` and ``replies_by_account_label``: the accounts with scored replies,
+    and those replies, by the account's label (``None``: the account has no score); ``top``:
+    accounts with the label asked for, most replies first, then highest score, acct and id.
+    """
+
+    replies_by_label: Mapping[str, int]
+    unscored: int
+    accounts_by_label: Mapping[str | None, int]
+    replies_by_account_label: Mapping[str | None, int]
+    top: tuple[AccountTotal, ...]

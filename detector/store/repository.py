@@ -11,7 +11,7 @@ them; they hold a database connection until the iterator is exhausted or closed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -26,11 +26,13 @@ from detector.store import db, leases, locks, migrate, rows, sql
 from detector.store.leases import Lease
 from detector.store.records import (
     AccountKey,
+    AccountTotal,
     AccountScore,
     Label,
     PostKey,
     ReplyForScoring,
     ReplyScore,
+    ReplyTotals,
     ReportReply,
     Summary,
     TrackedPost,
@@ -43,10 +45,12 @@ from detector.store.tables import (
     LABELS,
     POSTS,
     REPLY_SCORES,
+    SCORING_CURSORS,
     SUMMARIES,
     TRACKED,
     WATCH_POSTS,
     WATCHES,
+    MODEL_LABELS,
     Base,
 )
 
@@ -243,6 +247,8 @@ class Store:
                 for k, post in unique.items()
             ]
             new = sql.insert_ignore(conn, WATCH_POSTS, ("watch_id", "post_id", "role"), links)
+            if links:
+                _rewind_scoring(conn, watch_id, min(link["created_at"] for link in links))
             conn.execute(
                 update(TRACKED)
                 .where(TRACKED.c.watch_id == watch_id, TRACKED.c.post_id == trigger_id)
@@ -254,33 +260,35 @@ class Store:
 
     def unscored_replies(self, watch: str, model_version: str, limit: int) -> list[ReplyForScoring]:
         """Replies found by ``watch`` that ``model_version`` has not scored, oldest first (the
-        order in which the classifier's incremental behaviour state must see them)."""
+        order in which the classifier's incremental behaviour state must see them).
+
+        The search starts at the watch's scoring cursor and moves it up to the oldest reply
+        still unscored, so a poll reads the replies it has not scored yet (and the batch just
+        scored), not every reply ever stored. A write: the cursor row is locked meanwhile, so a
+        reply stored concurrently either is seen here or moves the cursor back after.
+        """
         watch_id = self._existing_watch_id(watch)
         if watch_id is None:
             return []
-        p, a = POSTS.alias("p"), ACCOUNTS.alias("a")
-        parent, parent_author = POSTS.alias("parent"), ACCOUNTS.alias("parent_author")
-        scored = REPLY_SCORES.alias("scored")
-        query = (
-            select(*rows.post_columns(p, a), *rows.parent_columns(parent, parent_author, "parent"))
-            .select_from(
-                WATCH_POSTS.join(p, p.c.id == WATCH_POSTS.c.post_id)
-                .join(a, a.c.id == p.c.account_id)
-                .outerjoin(scored, and_(scored.c.post_id == p.c.id, scored.c.model_version == model_version))
-                .outerjoin(parent, rows.is_parent(parent, p))
-                .outerjoin(parent_author, parent_author.c.id == parent.c.account_id)
-            )
-            .where(
-                WATCH_POSTS.c.watch_id == watch_id, WATCH_POSTS.c.role == "reply", scored.c.post_id.is_(None)
-            )
-            .order_by(p.c.created_at, p.c.id)
-            .limit(limit)
-        )
-        with self._read() as conn:
-            return [
-                ReplyForScoring(watch, rows.post_from(m), rows.parent_from(m, "parent"))
-                for m in conn.execute(query).mappings()
-            ]
+        this_cursor = (SCORING_CURSORS.c.watch_id == watch_id, SCORING_CURSORS.c.model_version == model_version)
+        with self._write() as conn:
+            row = {"watch_id": watch_id, "model_version": model_version, "scored_before": None}
+            stmt = sql.insert(conn, SCORING_CURSORS).values(row)
+            conn.execute(stmt.on_conflict_do_nothing(index_elements=["watch_id", "model_version"]))
+        with self._write() as conn:
+            position = conn.scalar(select(SCORING_CURSORS.c.scored_before).where(*this_cursor).with_for_update())
+            found = conn.execute(_unscored_query(watch_id, model_version, position, limit)).mappings().all()
+            if found:
+                moved = found[0]["wp_created_at"]
+            else:
+                moved = conn.scalar(
+                    select(func.max(WATCH_POSTS.c.created_at)).where(
+                        WATCH_POSTS.c.watch_id == watch_id, WATCH_POSTS.c.role == "reply"
+                    )
+                )
+            if moved is not None and moved != position:
+                conn.execute(update(SCORING_CURSORS).where(*this_cursor).values(scored_before=moved))
+        return [ReplyForScoring(watch, rows.post_from(m), rows.parent_from(m, "parent")) for m in found]
 
     def load_activity(self, account_keys: Iterable[AccountKey]) -> dict[AccountKey, dict[str, Any]]:
         """The classifier's behaviour state of each account that has one (others are absent)."""
@@ -444,12 +452,108 @@ class Store:
 
     # ---- reports --------------------------------------------------------------------------------
 
+    def reply_totals(
+        self, watch: str, start: datetime, end: datetime, model_version: str, *, top_label: str, top: int
+    ) -> ReplyTotals:
+        """:meth:`watches_reply_totals` of one watch."""
+        return self.watches_reply_totals([watch], start, end, model_version, top_label=top_label, top=top)[watch]
+
+    def watches_reply_totals(
+        self, watches: Sequence[str], start: datetime, end: datetime, model_version: str, *, top_label: str,
+        top: int,
+    ) -> dict[str, ReplyTotals]:
+        """The replies each of ``watches`` found that were posted in ``[start, end)``, counted in
+        the database by ``model_version``'s labels (see :class:`ReplyTotals`), with each watch's
+        ``top`` accounts labelled ``top_label``: what the daily summaries need without reading
+        every reply, for all watches in two statements (a day is read once, not once a watch).
+
+        Accounts are the stored ones, ``(platform, instance, id)``; a watch reads one instance.
+        """
+        _require_aware(start=start, end=end)
+        totals = {watch: ReplyTotals({}, 0, {}, {}, ()) for watch in watches}
+        names = {self._existing_watch_id(watch): watch for watch in watches}
+        names.pop(None, None)
+        if not names:
+            return totals
+        wp, p = WATCH_POSTS, POSTS.alias("p")
+        rs, acs, a = REPLY_SCORES.alias("rs"), ACCOUNT_SCORES.alias("acs"), ACCOUNTS.alias("a")
+        # One pass over the day's replies counts them per watch, author and reply label; the
+        # author's verdict is joined after, on the authors rather than on every reply.
+        counts = [func.count().filter(rs.c.label == label).label(label) for label in MODEL_LABELS]
+        per_author = (
+            select(wp.c.watch_id, p.c.account_id, func.count(rs.c.label).label("scored"), func.count().label("all"),
+                   *counts)
+            .select_from(
+                wp.join(p, p.c.id == wp.c.post_id).outerjoin(
+                    rs, and_(rs.c.post_id == wp.c.post_id, rs.c.model_version == model_version)
+                )
+            )
+            .where(wp.c.watch_id.in_(sorted(names)), wp.c.role == "reply", wp.c.created_at >= start,
+                   wp.c.created_at < end)
+            .group_by(wp.c.watch_id, p.c.account_id)
+            .subquery("per_author")
+        )  # fmt: skip
+        verdict = and_(acs.c.account_id == per_author.c.account_id, acs.c.model_version == model_version)
+        by_account_label = (
+            select(
+                per_author.c.watch_id,
+                acs.c.label,
+                func.count().filter(per_author.c.scored > 0),
+                func.sum(per_author.c.scored),
+                func.sum(per_author.c["all"] - per_author.c.scored),
+                *(func.sum(per_author.c[label]) for label in MODEL_LABELS),
+            )
+            .select_from(per_author.outerjoin(acs, verdict))
+            .group_by(per_author.c.watch_id, acs.c.label)
+        )
+        order = (per_author.c.scored.desc(), acs.c.score.desc(), a.c.acct, a.c.account_id)
+        ranked = (
+            select(
+                per_author.c.watch_id, a.c.account_id, a.c.acct, acs.c.label, acs.c.score, per_author.c.scored,
+                func.row_number().over(partition_by=per_author.c.watch_id, order_by=order).label("rank"),
+            )
+            .select_from(per_author.join(acs, verdict).join(a, a.c.id == per_author.c.account_id))
+            .where(acs.c.label == top_label, per_author.c.scored > 0)
+            .subquery("ranked")
+        )  # fmt: skip
+        leaders = (
+            select(*(c for c in ranked.c if c.name != "rank"))
+            .where(ranked.c.rank <= top)
+            .order_by(ranked.c.watch_id, ranked.c.rank)
+        )
+        labels: dict[int, dict[str, int]] = {watch_id: {} for watch_id in names}
+        accounts: dict[int, dict[str | None, int]] = {watch_id: {} for watch_id in names}
+        account_replies: dict[int, dict[str | None, int]] = {watch_id: {} for watch_id in names}
+        unscored = dict.fromkeys(names, 0)
+        leading: dict[int, list[AccountTotal]] = {watch_id: [] for watch_id in names}
+        with self._read() as conn:
+            for watch_id, label, authors, scored, not_scored, *by_label in conn.execute(by_account_label):
+                if authors:
+                    accounts[watch_id][label], account_replies[watch_id][label] = authors, int(scored)
+                unscored[watch_id] += int(not_scored or 0)
+                for name, count in zip(MODEL_LABELS, by_label):
+                    labels[watch_id][name] = labels[watch_id].get(name, 0) + int(count or 0)
+            for watch_id, *row in conn.execute(leaders):
+                leading[watch_id].append(AccountTotal(*row))
+        for watch_id, watch in names.items():
+            totals[watch] = ReplyTotals({k: v for k, v in labels[watch_id].items() if v}, unscored[watch_id],
+                                        accounts[watch_id], account_replies[watch_id], tuple(leading[watch_id]))
+        return totals
+
     def replies_between(
-        self, watch: str, start: datetime, end: datetime, model_version: str, *, with_raw: bool = False
+        self,
+        watch: str,
+        start: datetime,
+        end: datetime,
+        model_version: str,
+        *,
+        with_raw: bool = False,
+        account_ids: Collection[str] | None = None,
     ) -> Iterator[ReportReply]:
         """Stream the replies ``watch`` found that were posted in ``[start, end)``, oldest
         first, with ``model_version``'s scores of each reply and of its author (and each
-        reply's raw API JSON with ``with_raw``, for exports)."""
+        reply's raw API JSON with ``with_raw``, for exports); only those by authors with
+        these native ``account_ids`` if given (a summary's top accounts)."""
         _require_aware(start=start, end=end)
         watch_id = self._existing_watch_id(watch)
         if watch_id is None:
@@ -487,17 +591,38 @@ class Store:
             )
             .order_by(wp.c.created_at, wp.c.post_id)
         )
-        for m in self._stream(query):
-            post = rows.post_from(m)
-            yield ReportReply(
-                watch=watch,
-                post=post,
-                parent=rows.parent_from(m, "parent"),
-                trigger=rows.parent_from(m, "trigger"),
-                found_at=m["first_seen_at"],
-                reply_score=rows.reply_score_from(m, "rs", post),
-                account_score=rows.account_score_from(m, "acs", post.author),
+        if account_ids is None:
+            chunks: Iterable[Sequence[int] | None] = [None]
+        else:  # found from the authors' posts of the day, in order: a few, not the whole day
+            chunks = sql.chunks(self._posts_by(watch_id, start, end, account_ids))
+        for chunk in chunks:
+            for m in self._stream(query if chunk is None else query.where(wp.c.post_id.in_(chunk))):
+                post = rows.post_from(m)
+                yield ReportReply(
+                    watch=watch,
+                    post=post,
+                    parent=rows.parent_from(m, "parent"),
+                    trigger=rows.parent_from(m, "trigger"),
+                    found_at=m["first_seen_at"],
+                    reply_score=rows.reply_score_from(m, "rs", post),
+                    account_score=rows.account_score_from(m, "acs", post.author),
+                )
+
+    def _posts_by(self, watch_id: int, start: datetime, end: datetime, account_ids: Collection[str]) -> list[int]:
+        """Row ids of the replies ``watch_id`` found in ``[start, end)`` by authors with these
+        native ids, oldest first: looked up from the authors' posts, not the watch's whole day."""
+        authors = select(ACCOUNTS.c.id).where(ACCOUNTS.c.account_id.in_(sorted(account_ids)))
+        query = (
+            select(WATCH_POSTS.c.post_id)
+            .select_from(POSTS.join(WATCH_POSTS, WATCH_POSTS.c.post_id == POSTS.c.id))
+            .where(
+                POSTS.c.account_id.in_(authors), POSTS.c.created_at >= start, POSTS.c.created_at < end,
+                WATCH_POSTS.c.watch_id == watch_id, WATCH_POSTS.c.role == "reply",
             )
+            .order_by(WATCH_POSTS.c.created_at, WATCH_POSTS.c.post_id)
+        )  # fmt: skip
+        with self._read() as conn:
+            return list(conn.scalars(query))
 
     def save_summary(
         self, watch: str, day: date, markdown: str, data: Mapping[str, Any], *, replace: bool = False
@@ -604,6 +729,58 @@ class Store:
         ``wait`` seconds (then :class:`~detector.store.locks.LockBusy`); see locks.py."""
         return locks.exclusive(self._engine, name, wait=wait)
 
+    # ---- retention ------------------------------------------------------------------------------
+
+    def prune_raw(self, before: datetime, limit: int) -> int:
+        """Drop the raw JSON of up to ``limit`` posts created before ``before``, oldest first;
+        returns how many. One short transaction: call again until it returns less than ``limit``."""
+        _require_aware(before=before)
+        oldest = (
+            select(POSTS.c.id)
+            .where(POSTS.c.raw.is_not(None), POSTS.c.created_at < before)
+            .order_by(POSTS.c.created_at)
+            .limit(limit)
+        )
+        with self._write() as conn:
+            ids = conn.scalars(oldest).all()
+            if ids:
+                conn.execute(update(POSTS).where(POSTS.c.id.in_(ids)).values(raw=None))
+        return len(ids)
+
+    def prune_posts(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` posts created before ``before``, oldest first, with what hangs
+        off them (links to watches, tracking, reply scores); returns how many. A post that a
+        post created since still answers, or that a reply kept was found under, stays: the
+        summaries of the kept replies need their parents and triggers."""
+        _require_aware(before=before)
+        p, child = POSTS.alias("p"), POSTS.alias("child")
+        answered = exists().where(rows.is_parent(p, child), child.c.created_at >= before)
+        found_under = exists().where(WATCH_POSTS.c.trigger_post_id == p.c.id, WATCH_POSTS.c.created_at >= before)
+        oldest = (
+            select(p.c.id)
+            .where(p.c.created_at < before, ~answered, ~found_under)
+            .order_by(p.c.created_at)
+            .limit(limit)
+        )
+        with self._write() as conn:
+            ids = conn.scalars(oldest).all()
+            if ids:
+                conn.execute(POSTS.delete().where(POSTS.c.id.in_(ids)))
+        return len(ids)
+
+    def prune_accounts(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` accounts last seen before ``before`` that no stored post is by,
+        with their scores and behaviour state; returns how many. People's labels are kept: they
+        are keyed by the account's own id and apply again if it comes back."""
+        _require_aware(before=before)
+        has_posts = exists().where(POSTS.c.account_id == ACCOUNTS.c.id)
+        oldest = select(ACCOUNTS.c.id).where(ACCOUNTS.c.seen_at < before, ~has_posts).limit(limit)
+        with self._write() as conn:
+            ids = conn.scalars(oldest).all()
+            if ids:
+                conn.execute(ACCOUNTS.delete().where(ACCOUNTS.c.id.in_(ids)))
+        return len(ids)
+
     # ---- research -------------------------------------------------------------------------------
 
     def export_posts(
@@ -684,6 +861,41 @@ class Store:
         if watch_id is not None:
             self._watch_ids[name] = watch_id
         return watch_id
+
+
+def _unscored_query(watch_id: int, model_version: str, since: datetime | None, limit: int) -> Select[Any]:
+    """``watch_id``'s replies posted at or after ``since`` without a score by ``model_version``."""
+    p, a = POSTS.alias("p"), ACCOUNTS.alias("a")
+    parent, parent_author = POSTS.alias("parent"), ACCOUNTS.alias("parent_author")
+    scored = REPLY_SCORES.alias("scored")
+    wp = WATCH_POSTS
+    query = (
+        select(
+            *rows.post_columns(p, a),
+            *rows.parent_columns(parent, parent_author, "parent"),
+            wp.c.created_at.label("wp_created_at"),
+        )
+        .select_from(
+            wp.join(p, p.c.id == wp.c.post_id)
+            .join(a, a.c.id == p.c.account_id)
+            .outerjoin(scored, and_(scored.c.post_id == wp.c.post_id, scored.c.model_version == model_version))
+            .outerjoin(parent, rows.is_parent(parent, p))
+            .outerjoin(parent_author, parent_author.c.id == parent.c.account_id)
+        )
+        .where(wp.c.watch_id == watch_id, wp.c.role == "reply", scored.c.post_id.is_(None))
+        .order_by(wp.c.created_at, wp.c.post_id)
+        .limit(limit)
+    )
+    return query if since is None else query.where(wp.c.created_at >= since)
+
+
+def _rewind_scoring(conn: Connection, watch_id: int, posted_at: datetime) -> None:
+    """Move the watch's scoring cursors back before a reply posted at ``posted_at`` being stored."""
+    conn.execute(
+        update(SCORING_CURSORS)
+        .where(SCORING_CURSORS.c.watch_id == watch_id, SCORING_CURSORS.c.scored_before > posted_at)
+        .values(scored_before=posted_at)
+    )
 
 
 def _unique_posts(posts: Iterable[Post]) -> dict[PostKey, Post]:

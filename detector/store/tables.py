@@ -33,6 +33,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -95,7 +96,7 @@ class AccountRow(Base):
     """The latest profile snapshot of an account (``seen_at`` says when it was taken)."""
 
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("account_id", "instance", "platform"),)
+    __table_args__ = (UniqueConstraint("account_id", "instance", "platform"), Index(None, "seen_at"))
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     platform: Mapped[str] = mapped_column(SafeText)
@@ -128,6 +129,16 @@ class PostRow(Base):
         Index(None, "parent_id", "instance", "platform"),
         Index(None, "account_id", "created_at"),
         Index(None, "created_at"),
+        # Who wrote a post, without reading its wide row (raw JSON): the summary's counts by account.
+        Index(None, "id", "account_id"),
+        # Retention drops raw JSON oldest first: only the posts that still have it, so the
+        # search stays as short as the raw-JSON horizon however long the rows are kept.
+        Index(
+            "ix_posts_created_at_raw_kept",
+            "created_at",
+            sqlite_where=text("raw IS NOT NULL"),
+            postgresql_where=text("raw IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -167,7 +178,9 @@ class WatchPostRow(Base):
     __tablename__ = "watch_posts"
     __table_args__ = (
         CheckConstraint(_one_of("role", ROLES), name="role"),
-        Index(None, "watch_id", "role", "created_at"),
+        # post_id last: a day of a watch's replies is read from the index alone (the summary's
+        # counts, the scorer's search for unscored replies).
+        Index(None, "watch_id", "role", "created_at", "post_id"),
         Index(None, "post_id"),
         Index(None, "trigger_post_id"),
     )
@@ -211,6 +224,23 @@ class CheckpointRow(Base):
     route: Mapped[str] = mapped_column(SafeText, primary_key=True)
     value: Mapped[str] = mapped_column(SafeText)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ScoringCursorRow(Base):
+    """How far the scorer of a watch got: every reply of the watch posted before
+    ``scored_before`` has a score by ``model_version`` (NULL: nothing is known yet).
+
+    It keeps the search for unscored replies from reading every scored reply again each poll.
+    Storing a reply posted before it moves it back, in the same transaction.
+    """
+
+    __tablename__ = "scoring_cursors"
+
+    watch_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("watches.id", ondelete="CASCADE"), primary_key=True
+    )
+    model_version: Mapped[str] = mapped_column(SafeText, primary_key=True)
+    scored_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AccountActivityRow(Base):
@@ -302,6 +332,7 @@ WATCH_POSTS: Table = WatchPostRow.__table__  # type: ignore[assignment]
 TRACKED: Table = TrackedPostRow.__table__  # type: ignore[assignment]
 CHECKPOINTS: Table = CheckpointRow.__table__  # type: ignore[assignment]
 ACTIVITY: Table = AccountActivityRow.__table__  # type: ignore[assignment]
+SCORING_CURSORS: Table = ScoringCursorRow.__table__  # type: ignore[assignment]
 REPLY_SCORES: Table = ReplyScoreRow.__table__  # type: ignore[assignment]
 ACCOUNT_SCORES: Table = AccountScoreRow.__table__  # type: ignore[assignment]
 LABELS: Table = AccountLabelRow.__table__  # type: ignore[assignment]
