@@ -85,7 +85,8 @@ def test_labels_override_the_model_and_the_allowlist_overrides_labels(store):
     store.set_label(("mastodon", "social.example", "7"), "bot", "copies our support replies", by="ana")
     store.set_label(("mastodon", "social.example", "66"), "human", "", by="ben")
     store.set_label(("mastodon", "social.example", "8"), "bot", "", by="ana")
-    runtime = SimpleNamespace(detector=Detector.load(), store=store, scoring_lock=threading.Lock(), stop=threading.Event())
+    runtime = SimpleNamespace(detector=Detector.load(), store=store, scoring_lock=threading.Lock(), stop=threading.Event(),
+                              coordination=None)
     watch = WatchConfig("acme", "main", keywords=("vacuum",), allowlist=("acme_support",))
     assert score_pending(runtime, watch, now=T0 + timedelta(hours=1)) == 3
     scores = {r.post.author.id: r.account_score
@@ -98,7 +99,8 @@ def test_labels_override_the_model_and_the_allowlist_overrides_labels(store):
 def test_a_label_rewrites_the_stored_verdicts_at_once_and_its_removal_restores_the_models(tmp_path, sqlite_url):
     with Store.open(sqlite_url, create=True) as store:
         fill(store)
-        runtime = SimpleNamespace(detector=Detector.load(), store=store, scoring_lock=threading.Lock(), stop=threading.Event())
+        runtime = SimpleNamespace(detector=Detector.load(), store=store, scoring_lock=threading.Lock(), stop=threading.Event(),
+                                  coordination=None)
         watch = WatchConfig("acme", "main", keywords=("vacuum",), allowlist=("acme_support",))
         score_pending(runtime, watch, now=T0 + timedelta(hours=1))
     config = tmp_path / "botwatch.toml"
