@@ -41,7 +41,7 @@ def evaluate(statuses: Path, labels: Path, threshold: float | None, json_out: Pa
     err = Console(stderr=True)
 
     def bad_line(message: str) -> None:
-        err.print(f"skipped {message}", markup=False, highlight=False)
+        err.print(f"skipped {message}", markup=False, highlight=False, soft_wrap=True)  # one line each, whatever the path
 
     options: dict[str, Any] = {"detector": detector, "keywords": _keyword_list(keywords), "threshold": threshold,
                                "on_bad_line": bad_line}
