@@ -193,22 +193,22 @@ class Service:
     def daily_summary(self) -> None:
         from jobs.summary import write_due_summaries
 
-        try:
-            write_due_summaries(self.runtime)
-        except BotwatchError as exc:
-            log.warning("summary.failed", error=str(exc), error_type=type(exc).__name__, hint=exc.hint)
-        except Exception:
-            log.exception("summary.crashed")
+        self._guarded("summary", write_due_summaries)
 
     def retention(self) -> None:
         from jobs.retention import run_retention
 
+        self._guarded("retention", run_retention)
+
+    def _guarded(self, name: str, job: Callable[[Runtime], Any]) -> None:
+        """Run a daily job; a failure is logged (``<name>.failed`` or ``.crashed``) and the job
+        simply runs again at its next time, instead of taking the scheduler thread down."""
         try:
-            run_retention(self.runtime)
+            job(self.runtime)
         except BotwatchError as exc:
-            log.warning("retention.failed", error=str(exc), error_type=type(exc).__name__, hint=exc.hint)
+            log.warning(f"{name}.failed", error=str(exc), error_type=type(exc).__name__, hint=exc.hint)
         except Exception:
-            log.exception("retention.crashed")
+            log.exception(f"{name}.crashed")
 
     def desired_jobs(self) -> dict[str, dict[str, Any]]:
         config = self.runtime.config

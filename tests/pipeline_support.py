@@ -16,8 +16,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
-from datetime import datetime, timezone
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from queue import Empty, Queue
 from typing import Any
@@ -25,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from detector.config import WatchConfig, parse_config
-from detector.mastodon_server import MastodonTestServer
+from detector.mastodon_server import MastodonTestServer, SimParams, simulate
 from detector.sources.backoff import RetryPolicy
 from detector.sources.mastodon import MastodonSource
 from detector.sources.ratelimit import RateLimiter
@@ -34,6 +35,31 @@ from tests.test_source_server import expected as expected_by_route
 
 KEYWORDS = ("vacuum", "hoover")
 HASHTAGS = ("vacuum", "robotvacuum")
+
+
+@contextmanager
+def serve_live(seed: int, *, humans: int, power_users: int) -> Iterator[MastodonTestServer]:
+    """A community whose day ends now, served on real time, as a real instance would be: for
+    tests that run ``botwatch run`` itself, which reads the wall clock."""
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    community = simulate(SimParams(seed=seed, start=now - timedelta(days=1), days=1.0, humans=humans, power_users=power_users))
+    with MastodonTestServer(community, clock=time.time, rate_limit=100_000) as server:
+        yield server
+
+
+def write_live_config(tmp_path: Path, server: MastodonTestServer, *, watches: Sequence[str] = ("dustwise",),
+                      botwatch: str = "", instance: str = "") -> Path:
+    """A ``botwatch.toml`` with JSON logs, the server as instance ``sim`` and ``watches`` polled
+    every second; ``botwatch``/``instance`` add TOML lines to those tables."""
+    tables = "".join(
+        f"[watches.{name}]\nkeywords = {list(KEYWORDS)}\nhashtags = {list(HASHTAGS)}\nbrand_accounts = ['dustwise']\n"
+        "allowlist = ['dustwise_support']\ninterval = '1s'\nlookback_hours = 48\n"
+        for name in watches
+    )
+    config = tmp_path / "botwatch.toml"
+    config.write_text(f"[botwatch]\nstate_dir = '{tmp_path / 'state'}'\nlog_format = 'json'\n{botwatch}"
+                      f"[instances.sim]\nurl = '{server.base_url}'\n{instance}{tables}")
+    return config
 
 
 def watch_table(instance: str, **extra: Any) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -23,13 +22,22 @@ from sqlalchemy.engine import make_url
 
 from detector.classifier.detector import Detector
 from detector.config import WatchConfig
-from detector.mastodon_server import MastodonTestServer, SimParams, simulate
+from detector.mastodon_server import MastodonTestServer
 from detector.store import upgrade
 from tests.db_proxy import TcpProxy
-from tests.pipeline_support import HASHTAGS, KEYWORDS, Botwatch, expected_replies, expected_triggers, scoring_problems, stored
+from tests.pipeline_support import (
+    HASHTAGS,
+    KEYWORDS,
+    Botwatch,
+    expected_replies,
+    expected_triggers,
+    scoring_problems,
+    serve_live,
+    stored,
+    write_live_config,
+)
 
 pytestmark = pytest.mark.timeout(240)
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
 PASSWORD = "pw-never-logged-93b1"
 ERROR_EVENTS = {"poll.failed", "lease.refresh_failed", "summary.failed", "lease.release_failed",
                 "scheduler.store_unavailable"}
@@ -37,20 +45,12 @@ ERROR_EVENTS = {"poll.failed", "lease.refresh_failed", "summary.failed", "lease.
 
 @pytest.fixture(scope="module")
 def live_server():
-    community = simulate(SimParams(seed=43, start=NOW - timedelta(days=1), days=1.0, humans=200, power_users=3))
-    with MastodonTestServer(community, clock=time.time, rate_limit=100_000) as server:
+    with serve_live(43, humans=200, power_users=3) as server:
         yield server
 
 
 def write_config(tmp_path: Path, server: MastodonTestServer) -> Path:
-    config = tmp_path / "botwatch.toml"
-    config.write_text(
-        f"[botwatch]\nstate_dir = '{tmp_path / 'state'}'\nlog_format = 'json'\nlease_ttl = '30s'\n"
-        f"[instances.sim]\nurl = '{server.base_url}'\nmax_pages = 1\nrequest_timeout = 5\n"
-        f"[watches.dustwise]\nkeywords = {list(KEYWORDS)}\nhashtags = {list(HASHTAGS)}\nbrand_accounts = ['dustwise']\n"
-        "allowlist = ['dustwise_support']\ninterval = '1s'\nlookback_hours = 48\n"
-    )
-    return config
+    return write_live_config(tmp_path, server, botwatch="lease_ttl = '30s'\n", instance="max_pages = 1\nrequest_timeout = 5\n")
 
 
 def polls_finished(service: Botwatch) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -19,40 +18,32 @@ import sqlalchemy as sa
 
 from detector.classifier.detector import Detector
 from detector.config import WatchConfig
-from detector.mastodon_server import MastodonTestServer, SimParams, simulate
+from detector.mastodon_server import MastodonTestServer
 from tests.pipeline_support import (
     HASHTAGS,
-    Botwatch,
     KEYWORDS,
+    Botwatch,
     expected_replies,
     expected_triggers,
     scoring_problems,
+    serve_live,
     sqlite_integrity,
     stored,
+    write_live_config,
 )
 
 pytestmark = pytest.mark.timeout(240)
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
 KILLS = 5
 
 
 @pytest.fixture(scope="module")
 def live_server():
-    """A community whose day ends now, served on real time, as a real instance would be."""
-    community = simulate(SimParams(seed=37, start=NOW - timedelta(days=1), days=1.0, humans=300, power_users=4))
-    with MastodonTestServer(community, clock=time.time, rate_limit=100_000) as server:
+    with serve_live(37, humans=300, power_users=4) as server:
         yield server
 
 
 def write_config(tmp_path: Path, server: MastodonTestServer) -> Path:
-    config = tmp_path / "botwatch.toml"
-    config.write_text(
-        f"[botwatch]\nstate_dir = '{tmp_path / 'state'}'\nlog_format = 'json'\n"
-        f"[instances.sim]\nurl = '{server.base_url}'\nmax_pages = 2\n"
-        f"[watches.dustwise]\nkeywords = {list(KEYWORDS)}\nhashtags = {list(HASHTAGS)}\nbrand_accounts = ['dustwise']\n"
-        "allowlist = ['dustwise_support']\ninterval = '1s'\nlookback_hours = 48\n"
-    )
-    return config
+    return write_live_config(tmp_path, server, instance="max_pages = 2\n")
 
 
 def test_kill_9_mid_poll_then_restart_loses_duplicates_and_corrupts_nothing(tmp_path, live_server):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import signal
 import time
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -23,35 +23,34 @@ import sqlalchemy as sa
 
 from detector.classifier.detector import Detector
 from detector.config import WatchConfig
-from detector.mastodon_server import MastodonTestServer, SimParams, simulate
+from detector.mastodon_server import MastodonTestServer
 from detector.store import upgrade
-from tests.pipeline_support import HASHTAGS, KEYWORDS, Botwatch, expected_replies, expected_triggers, scoring_problems, stored
+from tests.pipeline_support import (
+    HASHTAGS,
+    KEYWORDS,
+    Botwatch,
+    expected_replies,
+    expected_triggers,
+    scoring_problems,
+    serve_live,
+    stored,
+    write_live_config,
+)
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.postgres]
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
 WATCHES = [f"w{i}" for i in range(6)]
 LEASE_TTL = 6.0  # seconds; refreshed every 2 s
 
 
 @pytest.fixture(scope="module")
 def live_server():
-    community = simulate(SimParams(seed=41, start=NOW - timedelta(days=1), days=1.0, humans=100, power_users=3))
-    with MastodonTestServer(community, clock=time.time, rate_limit=100_000) as server:
+    with serve_live(41, humans=100, power_users=3) as server:
         yield server
 
 
 def write_config(tmp_path: Path, server: MastodonTestServer) -> Path:
-    watches = "".join(
-        f"[watches.{name}]\nkeywords = {list(KEYWORDS)}\nhashtags = {list(HASHTAGS)}\nbrand_accounts = ['dustwise']\n"
-        "allowlist = ['dustwise_support']\ninterval = '1s'\nlookback_hours = 48\n"
-        for name in WATCHES
-    )
-    config = tmp_path / "botwatch.toml"
-    config.write_text(
-        f"[botwatch]\nstate_dir = '{tmp_path / 'state'}'\nlog_format = 'json'\nlease_ttl = '{LEASE_TTL:g}s'\n"
-        f"[instances.sim]\nurl = '{server.base_url}'\nmax_pages = 1\nrequest_timeout = 2\n{watches}"
-    )
-    return config
+    return write_live_config(tmp_path, server, watches=WATCHES, botwatch=f"lease_ttl = '{LEASE_TTL:g}s'\n",
+                             instance="max_pages = 1\nrequest_timeout = 2\n")
 
 
 def at(event: dict) -> datetime:
