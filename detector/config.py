@@ -12,7 +12,6 @@ Every problem is reported with the file, the key path and what was expected, e.g
 from __future__ import annotations
 
 import difflib
-import math
 import os
 import re
 import stat

@@ -138,7 +138,7 @@ def report(scores: Mapping[str, Any], detector: Detector, seconds: float, *, thr
     return out
 
 
-def pool(results: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def pool_results(results: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """:func:`score_labelled` results of several archives as one."""
     pooled: dict[str, Any] = {"account": ScoreTally(), "reply": ScoreTally(), "replying_accounts": 0, "matched": 0}
     for result in results:
@@ -201,7 +201,7 @@ def evaluate_simulated(seeds: Sequence[int], *, detector: Detector | None = None
     communities = [training_community(seed, varied=varied) for seed in seeds]
     for mode in ("keywords", "no_keywords"):
         started = time.perf_counter()
-        pooled = pool(
+        pooled = pool_results(
             score_labelled(detector, data.posts, data.labels, data.keywords if mode == "keywords" else ())
             for data in communities
         )

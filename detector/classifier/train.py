@@ -40,7 +40,7 @@ from detector.classifier.datasets import (
     load_youtube,
 )
 from detector.classifier.detector import ACCOUNT_FEATURES, REPLY_FEATURES, Detector, LinearModel
-from detector.classifier.evaluate import pool, report, score_labelled
+from detector.classifier.evaluate import pool_results, report, score_labelled
 from detector.classifier.fit import TextDoc, fit_platt, fit_text_model, fit_trees
 from detector.classifier.metrics import threshold_for_precision
 from detector.classifier.replay import Replay
@@ -201,8 +201,8 @@ def train(
     stage = Detector(text=text, profile=profile)
 
     # "spawn": a forked child of a process that has run OpenMP (scikit-learn's trees) can hang.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        rows = [r for rs in pool.map(_seed_rows, [stage] * len(TRAIN_SEEDS), TRAIN_SEEDS, [True] * len(TRAIN_SEEDS)) for r in rs]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as executor:
+        rows = [r for rs in executor.map(_seed_rows, [stage] * len(TRAIN_SEEDS), TRAIN_SEEDS, [True] * len(TRAIN_SEEDS)) for r in rs]
         labelled = user_rows(stage, user_labelled) if user_labelled is not None else []
         account = train_account(rows + labelled)
         say(f"account model: {len(account.trees)} trees from {len(rows):,} rows of {len(TRAIN_SEEDS)} simulated communities"
@@ -212,7 +212,7 @@ def train(
         cal_rows: list[AccountRow] = []
         reply_x: list[list[float]] = []
         reply_y: list[int] = []
-        for rows_i, x_i, y_i in pool.map(_calibration_seed, [uncalibrated] * len(CALIBRATION_SEEDS), CALIBRATION_SEEDS):
+        for rows_i, x_i, y_i in executor.map(_calibration_seed, [uncalibrated] * len(CALIBRATION_SEEDS), CALIBRATION_SEEDS):
             cal_rows += rows_i
             reply_x += x_i
             reply_y += y_i
@@ -238,11 +238,11 @@ def train(
         evaluation: dict[str, Any] = {"thresholds": {"bot": thresholds.bot, "suspect": thresholds.suspect}}
         if evaluate:
             for name, seeds, varied in (("simulated", EVALUATION_SEEDS, False), ("varied", VARIED_EVALUATION_SEEDS, True)):
-                sim = list(pool.map(_evaluation_seed, [detector] * len(seeds), seeds, [varied] * len(seeds)))
+                sim = list(executor.map(_evaluation_seed, [detector] * len(seeds), seeds, [varied] * len(seeds)))
                 for mode in ("keywords", "no_keywords"):
-                    evaluation[f"{name}_{mode}"] = report(pool(s[mode] for s in sim), detector, 0.0)
+                    evaluation[f"{name}_{mode}"] = report(pool_results(s[mode] for s in sim), detector, 0.0)
                 say(f"evaluated on {name} seeds " + ", ".join(map(str, seeds)))
-            evaluation.update(cv.data_set_evaluation(youtube, sms, cresci17, cresci15, pool))
+            evaluation.update(cv.data_set_evaluation(youtube, sms, cresci17, cresci15, executor))
             say("evaluated content and profile models by grouped cross-validation")
 
     out_dir.mkdir(parents=True, exist_ok=True)
