@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, and_, exists, func, select, update
+from sqlalchemy import Connection, Engine, Integer, Select, and_, cast, exists, func, literal, null, select, union_all, update
 from sqlalchemy.engine import RowMapping
 
 from detector.config import Secret
@@ -478,7 +478,9 @@ class Store:
         wp, p = WATCH_POSTS, POSTS.alias("p")
         rs, acs, a = REPLY_SCORES.alias("rs"), ACCOUNT_SCORES.alias("acs"), ACCOUNTS.alias("a")
         # One pass over the day's replies counts them per watch, author and reply label; the
-        # author's verdict is joined after, on the authors rather than on every reply.
+        # author's verdict is joined after, on the authors rather than on every reply. The pass
+        # is a CTE read twice (counts by verdict, top accounts), so it runs once: both databases
+        # materialise a CTE used more than once.
         counts = [func.count().filter(rs.c.label == label).label(label) for label in MODEL_LABELS]
         per_author = (
             select(wp.c.watch_id, p.c.account_id, func.count(rs.c.label).label("scored"), func.count().label("all"),
@@ -494,50 +496,56 @@ class Store:
             .subquery("per_author")
         )  # fmt: skip
         verdict = and_(acs.c.account_id == per_author.c.account_id, acs.c.model_version == model_version)
-        by_account_label = (
-            select(
-                per_author.c.watch_id,
-                acs.c.label,
-                func.count().filter(per_author.c.scored > 0),
-                func.sum(per_author.c.scored),
-                func.sum(per_author.c["all"] - per_author.c.scored),
-                *(func.sum(per_author.c[label]) for label in MODEL_LABELS),
-            )
+        judged = (
+            select(*per_author.c, acs.c.label.label("verdict"), acs.c.score)
             .select_from(per_author.outerjoin(acs, verdict))
-            .group_by(per_author.c.watch_id, acs.c.label)
+            .cte("judged")
         )
-        order = (per_author.c.scored.desc(), acs.c.score.desc(), a.c.acct, a.c.account_id)
+        by_account_label = select(
+            judged.c.watch_id,
+            judged.c.verdict,
+            func.count().filter(judged.c.scored > 0),
+            func.sum(judged.c.scored),
+            func.sum(judged.c["all"] - judged.c.scored),
+            *(func.sum(judged.c[label]) for label in MODEL_LABELS),
+            *(cast(null(), kind) for kind in (a.c.account_id.type, a.c.acct.type, acs.c.score.type, Integer())),
+        ).group_by(judged.c.watch_id, judged.c.verdict)
+        order = (judged.c.scored.desc(), judged.c.score.desc(), a.c.acct, a.c.account_id)
         ranked = (
             select(
-                per_author.c.watch_id, a.c.account_id, a.c.acct, acs.c.label, acs.c.score, per_author.c.scored,
-                func.row_number().over(partition_by=per_author.c.watch_id, order_by=order).label("rank"),
+                judged.c.watch_id, judged.c.verdict, judged.c.scored, a.c.account_id, a.c.acct, judged.c.score,
+                func.row_number().over(partition_by=judged.c.watch_id, order_by=order).label("rank"),
             )
-            .select_from(per_author.join(acs, verdict).join(a, a.c.id == per_author.c.account_id))
-            .where(acs.c.label == top_label, per_author.c.scored > 0)
+            .select_from(judged.join(a, a.c.id == judged.c.account_id))
+            .where(judged.c.verdict == top_label, judged.c.scored > 0)
             .subquery("ranked")
         )  # fmt: skip
-        leaders = (
-            select(*(c for c in ranked.c if c.name != "rank"))
-            .where(ranked.c.rank <= top)
-            .order_by(ranked.c.watch_id, ranked.c.rank)
-        )
+        zero = literal(0)
+        leaders = select(
+            ranked.c.watch_id, ranked.c.verdict, zero, ranked.c.scored, *(zero for _ in range(1 + len(MODEL_LABELS))),
+            ranked.c.account_id, ranked.c.acct, ranked.c.score, ranked.c.rank,
+        ).where(ranked.c.rank <= top)  # fmt: skip
         labels: dict[int, dict[str, int]] = {watch_id: {} for watch_id in names}
         accounts: dict[int, dict[str | None, int]] = {watch_id: {} for watch_id in names}
         account_replies: dict[int, dict[str | None, int]] = {watch_id: {} for watch_id in names}
         unscored = dict.fromkeys(names, 0)
-        leading: dict[int, list[AccountTotal]] = {watch_id: [] for watch_id in names}
+        leading: dict[int, list[tuple[int, AccountTotal]]] = {watch_id: [] for watch_id in names}
         with self._read() as conn:
-            for watch_id, label, authors, scored, not_scored, *by_label in conn.execute(by_account_label):
+            for watch_id, label, authors, scored, not_scored, *by_label, account_id, acct, score, rank in conn.execute(
+                union_all(by_account_label, leaders)
+            ):
+                if rank is not None:
+                    leading[watch_id].append((rank, AccountTotal(account_id, acct, label, score, int(scored))))
+                    continue
                 if authors:
                     accounts[watch_id][label], account_replies[watch_id][label] = authors, int(scored)
                 unscored[watch_id] += int(not_scored or 0)
                 for name, count in zip(MODEL_LABELS, by_label):
                     labels[watch_id][name] = labels[watch_id].get(name, 0) + int(count or 0)
-            for watch_id, *row in conn.execute(leaders):
-                leading[watch_id].append(AccountTotal(*row))
         for watch_id, watch in names.items():
             totals[watch] = ReplyTotals({k: v for k, v in labels[watch_id].items() if v}, unscored[watch_id],
-                                        accounts[watch_id], account_replies[watch_id], tuple(leading[watch_id]))
+                                        accounts[watch_id], account_replies[watch_id],
+                                        tuple(total for _, total in sorted(leading[watch_id], key=lambda x: x[0])))
         return totals
 
     def replies_between(
