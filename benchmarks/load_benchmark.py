@@ -299,17 +299,19 @@ def _watch(name: str) -> WatchConfig:
 
 def measure_summary(store: Store, plan: Plan, repeat: int) -> dict[str, Any]:
     """Median wall seconds of summarising the measured day for every watch, and for one."""
-    from jobs.summary import day_counts, summarise
+    from jobs.summary import day_counts, summarise, top_replies
 
     zone = ZoneInfo("UTC")
     watches = [_watch(name) for name in plan.watch_names()]
     runs, single = [], []
     for _ in range(repeat):
-        started = time.perf_counter()  # as the summary job does it: the day counted once for all watches
+        started = time.perf_counter()  # as the summary job does it: the day read once for all watches
         counts = day_counts(store, watches, plan.day, zone, plan.model_version)
+        evidence = top_replies(store, counts, plan.day, zone, plan.model_version)
         replies = 0
         for watch in watches:
-            summary = summarise(store, watch, plan.day, zone, plan.model_version, counts[watch.name])
+            summary = summarise(store, watch, plan.day, zone, plan.model_version, counts[watch.name],
+                                evidence[watch.name])
             replies += summary.replies_seen
         runs.append(time.perf_counter() - started)
         started = time.perf_counter()
