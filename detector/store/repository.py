@@ -158,8 +158,10 @@ class Store:
         unique = _unique_posts(posts)
         with self._write() as conn:
             ids = _upsert_posts(conn, unique, fetched_at)
+            authors = _authors(conn, ids.values())
             links = [
-                rows.trigger_link_row(watch_id, ids[k], post, fetched_at, route) for k, post in unique.items()
+                rows.trigger_link_row(watch_id, ids[k], authors[ids[k]], post, fetched_at, route)
+                for k, post in unique.items()
             ]
             new = sql.insert_ignore(conn, WATCH_POSTS, ("watch_id", "post_id", "role"), links)
             tracked = [
@@ -242,8 +244,9 @@ class Store:
             if trigger_id is None:
                 raise StoreError(f"post {'/'.join(parent_key)} is not tracked by watch {watch!r}")
             ids = _upsert_posts(conn, unique, checked_at)
+            authors = _authors(conn, ids.values())
             links = [
-                rows.reply_link_row(watch_id, ids[k], post, checked_at, trigger_id)
+                rows.reply_link_row(watch_id, ids[k], authors[ids[k]], post, checked_at, trigger_id)
                 for k, post in unique.items()
             ]
             new = sql.insert_ignore(conn, WATCH_POSTS, ("watch_id", "post_id", "role"), links)
@@ -475,7 +478,7 @@ class Store:
         names.pop(None, None)
         if not names:
             return totals
-        wp, p = WATCH_POSTS, POSTS.alias("p")
+        wp = WATCH_POSTS
         rs, acs, a = REPLY_SCORES.alias("rs"), ACCOUNT_SCORES.alias("acs"), ACCOUNTS.alias("a")
         # One pass over the day's replies counts them per watch, author and reply label; the
         # author's verdict is joined after, on the authors rather than on every reply. The pass
@@ -483,16 +486,14 @@ class Store:
         # materialise a CTE used more than once.
         counts = [func.count().filter(rs.c.label == label).label(label) for label in MODEL_LABELS]
         per_author = (
-            select(wp.c.watch_id, p.c.account_id, func.count(rs.c.label).label("scored"), func.count().label("all"),
-                   *counts)
+            select(wp.c.watch_id, wp.c.author_id.label("account_id"), func.count(rs.c.label).label("scored"),
+                   func.count().label("all"), *counts)
             .select_from(
-                wp.join(p, p.c.id == wp.c.post_id).outerjoin(
-                    rs, and_(rs.c.post_id == wp.c.post_id, rs.c.model_version == model_version)
-                )
+                wp.outerjoin(rs, and_(rs.c.post_id == wp.c.post_id, rs.c.model_version == model_version))
             )
             .where(wp.c.watch_id.in_(sorted(names)), wp.c.role == "reply", wp.c.created_at >= start,
                    wp.c.created_at < end)
-            .group_by(wp.c.watch_id, p.c.account_id)
+            .group_by(wp.c.watch_id, wp.c.author_id)
             .subquery("per_author")
         )  # fmt: skip
         verdict = and_(acs.c.account_id == per_author.c.account_id, acs.c.model_version == model_version)
@@ -642,19 +643,18 @@ class Store:
     ) -> list[int]:
         """Row ids of the replies each watch id found in ``[start, end)`` by authors with the
         native ids given for it, oldest first: looked up from the authors' posts, not the
-        watches' whole day. Which author goes with which watch is sorted out here, not in SQL
-        (a thousand ``(watch, author)`` pairs make a slow filter in either database)."""
+        watches' whole day (``watch_posts``' author index). Which author goes with which watch is
+        sorted out here, not in SQL (a thousand ``(watch, author)`` pairs make a slow filter in
+        either database)."""
         pairs = {(watch_id, account) for watch_id, ids in accounts.items() for account in ids}
         wp = WATCH_POSTS
         query = (
             select(wp.c.watch_id, ACCOUNTS.c.account_id, wp.c.post_id)
-            .select_from(
-                ACCOUNTS.join(POSTS, POSTS.c.account_id == ACCOUNTS.c.id).join(wp, wp.c.post_id == POSTS.c.id)
-            )
+            .select_from(ACCOUNTS.join(wp, wp.c.author_id == ACCOUNTS.c.id))
             .where(
                 ACCOUNTS.c.account_id.in_(sorted({account for _, account in pairs})),
-                POSTS.c.created_at >= start, POSTS.c.created_at < end,
                 wp.c.watch_id.in_(sorted(accounts)), wp.c.role == "reply",
+                wp.c.created_at >= start, wp.c.created_at < end,
             )
             .order_by(wp.c.created_at, wp.c.post_id)
         )  # fmt: skip
@@ -968,6 +968,16 @@ def _upsert_posts(conn: Connection, unique: Mapping[PostKey, Post], when: dateti
     conn.execute(stmt.on_conflict_do_update(index_elements=list(_POST_KEY), set_=changes, where=where),
                  sql.one_per_key(posts, _POST_KEY))  # fmt: skip
     return sql.ids_by_key(conn, POSTS, POSTS.c.post_id, unique)
+
+
+def _authors(conn: Connection, post_ids: Iterable[int]) -> dict[int, int]:
+    """The stored author (account row id) of each post: what its watch links copy. Read back
+    rather than taken from the fetch, since a stored post keeps the author it was stored with."""
+    found: dict[int, int] = {}
+    for chunk in sql.chunks(sorted(set(post_ids))):
+        stored = conn.execute(select(POSTS.c.id, POSTS.c.account_id).where(POSTS.c.id.in_(chunk)))
+        found.update({post_id: author_id for post_id, author_id in stored})
+    return found
 
 
 def _report_reply(watch: str, m: RowMapping) -> ReportReply:
