@@ -21,6 +21,10 @@ before it, all scored, raw JSON kept), then measures:
 With ``--explain`` it prints the query plans (``EXPLAIN ANALYZE`` on PostgreSQL, ``EXPLAIN QUERY
 PLAN`` on SQLite) of the statements the summary and the scorer's unscored-reply query run.
 
+``--keep SCHEMA`` fills a PostgreSQL schema, times the summary and leaves the schema behind;
+``--reuse SCHEMA`` times the summary on it again (after migrating it to the current head), so a
+change to the summary can be measured without refilling. Drop that schema yourself at the end.
+
 PostgreSQL comes from ``--postgres-url`` (default ``$BOTWATCH_TEST_POSTGRES_URL`` or
 127.0.0.1:5432/test); the benchmark works in a schema of its own and drops it at the end. SQLite
 goes to a temporary directory (``--workdir`` to choose), deleted at the end. Results are printed
