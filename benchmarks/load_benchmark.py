@@ -21,6 +21,10 @@ before it, all scored, raw JSON kept), then measures:
 With ``--explain`` it prints the query plans (``EXPLAIN ANALYZE`` on PostgreSQL, ``EXPLAIN QUERY
 PLAN`` on SQLite) of the statements the summary and the scorer's unscored-reply query run.
 
+``--keep SCHEMA`` fills a PostgreSQL schema, times the summary and leaves the schema behind;
+``--reuse SCHEMA`` times the summary on it again (after migrating it to the current head), so a
+change to the summary can be measured without refilling. Drop that schema yourself at the end.
+
 PostgreSQL comes from ``--postgres-url`` (default ``$BOTWATCH_TEST_POSTGRES_URL`` or
 127.0.0.1:5432/test); the benchmark works in a schema of its own and drops it at the end. SQLite
 goes to a temporary directory (``--workdir`` to choose), deleted at the end. Results are printed
@@ -64,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     results = []
+    if (args.keep or args.reuse) and backends != ["postgres"]:
+        raise SystemExit("--keep and --reuse work on --backend postgres only")
+    if args.keep or args.reuse:
+        return summary_only(args)
     for backend in backends:
         with _database(backend, args, "empty") as (url, _):
             print(f"[{backend}] empty-store poll baseline", file=sys.stderr)
@@ -72,12 +80,57 @@ def main(argv: list[str] | None = None) -> int:
             result = run(backend, url, size_of, args)
         result["poll_empty"] = baseline
         results.append(result)
-        output = Path(args.output or HERE / "results" / f"load-{backend}-{args.replies}.json")
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
-        print(f"wrote {output}", file=sys.stderr)
+        _write(result, args.output or HERE / "results" / f"load-{backend}-{args.replies}.json")
     print(table(results))
     return 0
+
+
+def _write(result: dict[str, Any], output: str | Path) -> None:
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+    print(f"wrote {output}", file=sys.stderr)
+
+
+def summary_only(args: argparse.Namespace) -> int:
+    """Fill once and time the summary many times: ``--keep SCHEMA`` fills that PostgreSQL schema
+    and leaves it behind, ``--reuse SCHEMA`` measures an earlier ``--keep``'s schema again (the
+    schema upgraded to the current migration head first). Poll and retention are not run (the
+    retention job deletes what the next measurement needs). Drop the schema yourself at the end."""
+    from detector.classifier.detector import Detector
+
+    history = args.replies // 4 if args.history is None else args.history
+    plan = Plan(args.replies, history, args.history_days, args.watches, DAY, Detector.load().version)
+    url = _schema_url(args.postgres_url, args.keep or args.reuse)
+    result: dict[str, Any] = {"backend": "postgres", "plan": asdict(plan), "started": datetime.now(UTC).isoformat()}
+    if args.keep:
+        admin = create_engine(make_url(args.postgres_url).set(drivername="postgresql+psycopg"))
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{args.keep}" CASCADE; CREATE SCHEMA "{args.keep}"'))
+        admin.dispose()
+        store = Store.open(url, create=True)
+        started = time.perf_counter()
+        result["fill"] = {"rows": fill(store.engine, plan, progress=lambda day, c: print(
+            f"[postgres] filled {day}: {c.get('posts', 0):,} posts", file=sys.stderr))}
+        _after_fill(store.engine)
+        result["fill"]["seconds"] = round(time.perf_counter() - started, 1)
+        print(f"[postgres] filled in {result['fill']['seconds']} s, kept in schema {args.keep}", file=sys.stderr)
+    else:
+        started = time.perf_counter()
+        store = Store.open(url, create=True)  # migrations written since the fill run on the loaded rows
+        result["upgrade_seconds"] = round(time.perf_counter() - started, 1)
+    result["summary"] = measure_summary(store, plan, args.repeat)
+    print(f"[postgres] summary: {result['summary']}", file=sys.stderr)
+    if args.explain:
+        result["explain"] = explain(store, plan)
+    store.close()
+    _write(result, args.output or HERE / "results" / f"load-postgres-{args.replies}-summary.json")
+    return 0
+
+
+def _schema_url(server_url: str, schema: str) -> str:
+    server = make_url(server_url).set(drivername="postgresql+psycopg")
+    return server.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -95,6 +148,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--explain", action="store_true", help="print the hot queries' plans")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the loaded polls")
     parser.add_argument("--repeat", type=int, default=3, help="summary timings to take (the median is reported)")
+    kept = parser.add_mutually_exclusive_group()
+    kept.add_argument("--keep", metavar="SCHEMA", help="PostgreSQL: fill this schema, time the summary, keep it")
+    kept.add_argument("--reuse", metavar="SCHEMA", help="PostgreSQL: time the summary on a schema kept by --keep")
     return parser
 
 
@@ -247,17 +303,19 @@ def _watch(name: str) -> WatchConfig:
 
 def measure_summary(store: Store, plan: Plan, repeat: int) -> dict[str, Any]:
     """Median wall seconds of summarising the measured day for every watch, and for one."""
-    from jobs.summary import day_counts, summarise
+    from jobs.summary import day_counts, summarise, top_replies
 
     zone = ZoneInfo("UTC")
     watches = [_watch(name) for name in plan.watch_names()]
     runs, single = [], []
     for _ in range(repeat):
-        started = time.perf_counter()  # as the summary job does it: the day counted once for all watches
+        started = time.perf_counter()  # as the summary job does it: the day read once for all watches
         counts = day_counts(store, watches, plan.day, zone, plan.model_version)
+        evidence = top_replies(store, counts, plan.day, zone, plan.model_version)
         replies = 0
         for watch in watches:
-            summary = summarise(store, watch, plan.day, zone, plan.model_version, counts[watch.name])
+            summary = summarise(store, watch, plan.day, zone, plan.model_version, counts[watch.name],
+                                evidence[watch.name])
             replies += summary.replies_seen
         runs.append(time.perf_counter() - started)
         started = time.perf_counter()

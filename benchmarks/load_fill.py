@@ -249,7 +249,8 @@ def _day(plan: Plan, day: date, replies: int, accounts: list[dict[str, Any]], ne
         next_post = _post(plan, trigger_id, created, f"My {rng.choice(HUMAN_WORDS)} vacuum is making a noise again",
                           author, None, add)
         add(WATCH_POSTS, {"watch_id": watch_id, "post_id": trigger_id, "role": "trigger", "route": "hashtag:vacuum",
-                          "trigger_post_id": None, "created_at": created, "first_seen_at": created})
+                          "trigger_post_id": None, "created_at": created, "first_seen_at": created,
+                          "author_id": author["id"]})
         # Tracking is over by the time the measured day is summarised (lookback_hours = 24).
         add(TRACKED, {"watch_id": watch_id, "post_id": trigger_id, "track_until": created + timedelta(hours=24),
                       "next_check_at": None, "checks": 6, "last_checked_at": created + timedelta(hours=24),
@@ -264,7 +265,8 @@ def _day(plan: Plan, day: date, replies: int, accounts: list[dict[str, Any]], ne
             reply_at = created + timedelta(seconds=latency)
             next_post = _post(plan, reply_id, reply_at, text, replier, (trigger_id, author), add)
             add(WATCH_POSTS, {"watch_id": watch_id, "post_id": reply_id, "role": "reply", "route": None,
-                              "trigger_post_id": trigger_id, "created_at": reply_at, "first_seen_at": reply_at})
+                              "trigger_post_id": trigger_id, "created_at": reply_at, "first_seen_at": reply_at,
+                              "author_id": replier["id"]})
             label, score = ("bot", 0.93) if bot else ("human", 0.05)
             add(REPLY_SCORES, {"post_id": reply_id, "model_version": plan.model_version, "score": score,
                                "label": label, "reasons": ["fast reply"] if bot else [],

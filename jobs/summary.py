@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -111,13 +112,26 @@ def day_counts(store, watches: list[WatchConfig], day: date, zone: ZoneInfo, mod
     return store.watches_reply_totals(names, start, end, model_version, top_label=FLAGGED, top=TOP)
 
 
+def top_replies(store, counts: Mapping[str, ReplyTotals], day: date, zone: ZoneInfo,
+                model_version: str) -> dict[str, list[SummaryReply]]:
+    """The day's replies of each watch's top accounts (what its summary shows as evidence), read
+    for all the watches at once rather than one watch at a time."""
+    start, end = day_window(day, zone)
+    wanted = {watch: [account.account_id for account in totals.top[:TOP]] for watch, totals in counts.items()}
+    found = store.replies_by_accounts(wanted, start, end, model_version)
+    return {watch: [summary_reply(row) for row in rows] for watch, rows in found.items()}
+
+
 def summarise(store, watch: WatchConfig, day: date, zone: ZoneInfo, model_version: str,
-              counts: ReplyTotals | None = None) -> DailySummary:
+              counts: ReplyTotals | None = None, replies: Sequence[SummaryReply] | None = None) -> DailySummary:
     """Summarise a stored day: counted in the database (``counts``, from :func:`day_counts`,
-    if the caller has them already), only the top accounts' replies read."""
+    if the caller has them already), only the top accounts' replies read (``replies``, from
+    :func:`top_replies`, if the caller has them already)."""
     start, end = day_window(day, zone)
 
     def details(account_ids):
+        if replies is not None:
+            return [reply for reply in replies if reply.account_id in account_ids]
         rows = store.replies_between(watch.name, start, end, model_version, account_ids=account_ids)
         try:
             return [summary_reply(row) for row in rows]
@@ -145,12 +159,13 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def write_summary(store, reports_dir: Path, watch: WatchConfig, day: date, zone: ZoneInfo, model_version: str,
-                  *, replace: bool = False, counts: ReplyTotals | None = None) -> bool:
+                  *, replace: bool = False, counts: ReplyTotals | None = None,
+                  replies: Sequence[SummaryReply] | None = None) -> bool:
     """Summarise and store one day; ``False`` if it already had a summary (nothing is redone)
     unless ``replace``."""
     existing = store.summary(watch.name, day)
     if existing is None or replace:
-        summary = summarise(store, watch, day, zone, model_version, counts)
+        summary = summarise(store, watch, day, zone, model_version, counts, replies)
         created = store.save_summary(watch.name, day, to_markdown(summary), to_data(summary), replace=replace)
     else:
         created = False
@@ -166,7 +181,8 @@ def write_summary(store, reports_dir: Path, watch: WatchConfig, day: date, zone:
 
 def write_due_summaries(runtime, *, now: datetime | None = None) -> list[tuple[str, date]]:
     """Summarise every due day of every watch that has none yet (or one from a clock ahead),
-    counting each day once for all the watches it is due for."""
+    counting each day once for all the watches it is due for (and reading their top accounts'
+    replies once)."""
     config, store = runtime.config, runtime.store
     now = now or runtime.clock()
     today = now.astimezone(config.timezone).date()
@@ -183,9 +199,10 @@ def write_due_summaries(runtime, *, now: datetime | None = None) -> list[tuple[s
     written = []
     for day in sorted(due):
         counts = day_counts(store, [watch for watch, _ in due[day]], day, config.timezone, version)
+        replies = top_replies(store, counts, day, config.timezone, version)
         for watch, replace in due[day]:
             if write_summary(store, config.reports_dir, watch, day, config.timezone, version, replace=replace,
-                             counts=counts[watch.name]):
+                             counts=counts[watch.name], replies=replies[watch.name]):
                 written.append((watch.name, day))
                 if replace:
                     log.warning("summary.rewritten", watch=watch.name, day=day.isoformat(),

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from detector.config import WatchConfig
 from detector.reports.daily import summarise_day
 from detector.store import AccountScore, ReplyScore
-from jobs.summary import day_window, summarise, summary_reply
+from jobs.summary import day_counts, day_window, summarise, summary_reply, top_replies
 from tests.conftest import T0, make_author, make_post
 
 WATCH = WatchConfig(name="acme", instance="social", keywords=("vacuum",))
@@ -107,3 +107,31 @@ def test_a_day_counted_for_several_watches_at_once_gives_each_watch_its_own_coun
     assert together["other"].replies_by_label == {"bot": 3} and together["other"].top[0].replies == 3
     assert [a.acct for a in together["acme"].top] == ["VacuumRus", "DustBuster"]
     assert together["unknown"].accounts_by_label == {} and together["unknown"].top == ()
+
+
+def test_top_accounts_replies_read_for_several_watches_at_once_stay_with_their_watch(store):
+    _day_of_mixed_replies(store)
+    trigger = make_post("900", text="vacuum day", minutes=-30, author=make_author("901", "dave"))
+    spam = [make_post(f"91{n}", author=make_author(author, acct), minutes=-29 + n, parent=trigger, text="Buy!")
+            for n, (author, acct) in enumerate([("66", "VacuumRus"), ("67", "DustBuster"), ("66", "VacuumRus")])]
+    store.save_discovered("other", "hashtag:vacuum", [trigger], "9", fetched_at=T0, track_until_hours=48)
+    store.save_replies("other", trigger.key, spam, checked_at=T0, next_check_at=None)
+    store.save_scores("m1", [ReplyScore(r.key, 0.9, "bot", T0) for r in spam])
+    day = T0.astimezone(ZONE).date()
+    start, end = day_window(day, ZONE)
+    wanted = {"acme": {"67", "70"}, "other": {"66"}, "unknown": {"66"}, "nobody": set()}
+
+    together = store.replies_by_accounts(wanted, start, end, "m1")
+
+    alone = {w: list(store.replies_between(w, start, end, "m1", account_ids=ids)) if ids else []
+             for w, ids in wanted.items()}
+    assert together == alone
+    assert [(r.post.id, r.post.author.id) for r in together["other"]] == [("910", "66"), ("912", "66")]
+    assert {r.post.author.id for r in together["acme"]} == {"67", "70"} and len(together["acme"]) == 5
+    assert together["unknown"] == [] and together["nobody"] == []
+    watches = [WATCH, WatchConfig(name="other", instance="social", keywords=("vacuum",))]
+    counts = day_counts(store, watches, day, ZONE, "m1")
+    evidence = top_replies(store, counts, day, ZONE, "m1")
+    for watch in watches:
+        assert summarise(store, watch, day, ZONE, "m1", counts[watch.name], evidence[watch.name]) == \
+            summarise(store, watch, day, ZONE, "m1")

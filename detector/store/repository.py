@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, and_, exists, func, select, update
+from sqlalchemy import Connection, Engine, Integer, Select, and_, cast, exists, func, literal, null, select, union_all, update
 from sqlalchemy.engine import RowMapping
 
 from detector.config import Secret
@@ -158,8 +158,10 @@ class Store:
         unique = _unique_posts(posts)
         with self._write() as conn:
             ids = _upsert_posts(conn, unique, fetched_at)
+            authors = _authors(conn, ids.values())
             links = [
-                rows.trigger_link_row(watch_id, ids[k], post, fetched_at, route) for k, post in unique.items()
+                rows.trigger_link_row(watch_id, ids[k], authors[ids[k]], post, fetched_at, route)
+                for k, post in unique.items()
             ]
             new = sql.insert_ignore(conn, WATCH_POSTS, ("watch_id", "post_id", "role"), links)
             tracked = [
@@ -242,8 +244,9 @@ class Store:
             if trigger_id is None:
                 raise StoreError(f"post {'/'.join(parent_key)} is not tracked by watch {watch!r}")
             ids = _upsert_posts(conn, unique, checked_at)
+            authors = _authors(conn, ids.values())
             links = [
-                rows.reply_link_row(watch_id, ids[k], post, checked_at, trigger_id)
+                rows.reply_link_row(watch_id, ids[k], authors[ids[k]], post, checked_at, trigger_id)
                 for k, post in unique.items()
             ]
             new = sql.insert_ignore(conn, WATCH_POSTS, ("watch_id", "post_id", "role"), links)
@@ -475,69 +478,75 @@ class Store:
         names.pop(None, None)
         if not names:
             return totals
-        wp, p = WATCH_POSTS, POSTS.alias("p")
+        wp = WATCH_POSTS
         rs, acs, a = REPLY_SCORES.alias("rs"), ACCOUNT_SCORES.alias("acs"), ACCOUNTS.alias("a")
         # One pass over the day's replies counts them per watch, author and reply label; the
-        # author's verdict is joined after, on the authors rather than on every reply.
+        # author's verdict is joined after, on the authors rather than on every reply. The pass
+        # is a CTE read twice (counts by verdict, top accounts), so it runs once: both databases
+        # materialise a CTE used more than once.
         counts = [func.count().filter(rs.c.label == label).label(label) for label in MODEL_LABELS]
         per_author = (
-            select(wp.c.watch_id, p.c.account_id, func.count(rs.c.label).label("scored"), func.count().label("all"),
-                   *counts)
+            select(wp.c.watch_id, wp.c.author_id.label("account_id"), func.count(rs.c.label).label("scored"),
+                   func.count().label("all"), *counts)
             .select_from(
-                wp.join(p, p.c.id == wp.c.post_id).outerjoin(
-                    rs, and_(rs.c.post_id == wp.c.post_id, rs.c.model_version == model_version)
-                )
+                wp.outerjoin(rs, and_(rs.c.post_id == wp.c.post_id, rs.c.model_version == model_version))
             )
             .where(wp.c.watch_id.in_(sorted(names)), wp.c.role == "reply", wp.c.created_at >= start,
                    wp.c.created_at < end)
-            .group_by(wp.c.watch_id, p.c.account_id)
+            .group_by(wp.c.watch_id, wp.c.author_id)
             .subquery("per_author")
         )  # fmt: skip
         verdict = and_(acs.c.account_id == per_author.c.account_id, acs.c.model_version == model_version)
-        by_account_label = (
-            select(
-                per_author.c.watch_id,
-                acs.c.label,
-                func.count().filter(per_author.c.scored > 0),
-                func.sum(per_author.c.scored),
-                func.sum(per_author.c["all"] - per_author.c.scored),
-                *(func.sum(per_author.c[label]) for label in MODEL_LABELS),
-            )
+        judged = (
+            select(*per_author.c, acs.c.label.label("verdict"), acs.c.score)
             .select_from(per_author.outerjoin(acs, verdict))
-            .group_by(per_author.c.watch_id, acs.c.label)
+            .cte("judged")
         )
-        order = (per_author.c.scored.desc(), acs.c.score.desc(), a.c.acct, a.c.account_id)
+        by_account_label = select(
+            judged.c.watch_id,
+            judged.c.verdict,
+            func.count().filter(judged.c.scored > 0),
+            func.sum(judged.c.scored),
+            func.sum(judged.c["all"] - judged.c.scored),
+            *(func.sum(judged.c[label]) for label in MODEL_LABELS),
+            *(cast(null(), kind) for kind in (a.c.account_id.type, a.c.acct.type, acs.c.score.type, Integer())),
+        ).group_by(judged.c.watch_id, judged.c.verdict)
+        order = (judged.c.scored.desc(), judged.c.score.desc(), a.c.acct, a.c.account_id)
         ranked = (
             select(
-                per_author.c.watch_id, a.c.account_id, a.c.acct, acs.c.label, acs.c.score, per_author.c.scored,
-                func.row_number().over(partition_by=per_author.c.watch_id, order_by=order).label("rank"),
+                judged.c.watch_id, judged.c.verdict, judged.c.scored, a.c.account_id, a.c.acct, judged.c.score,
+                func.row_number().over(partition_by=judged.c.watch_id, order_by=order).label("rank"),
             )
-            .select_from(per_author.join(acs, verdict).join(a, a.c.id == per_author.c.account_id))
-            .where(acs.c.label == top_label, per_author.c.scored > 0)
+            .select_from(judged.join(a, a.c.id == judged.c.account_id))
+            .where(judged.c.verdict == top_label, judged.c.scored > 0)
             .subquery("ranked")
         )  # fmt: skip
-        leaders = (
-            select(*(c for c in ranked.c if c.name != "rank"))
-            .where(ranked.c.rank <= top)
-            .order_by(ranked.c.watch_id, ranked.c.rank)
-        )
+        zero = literal(0)
+        leaders = select(
+            ranked.c.watch_id, ranked.c.verdict, zero, ranked.c.scored, *(zero for _ in range(1 + len(MODEL_LABELS))),
+            ranked.c.account_id, ranked.c.acct, ranked.c.score, ranked.c.rank,
+        ).where(ranked.c.rank <= top)  # fmt: skip
         labels: dict[int, dict[str, int]] = {watch_id: {} for watch_id in names}
         accounts: dict[int, dict[str | None, int]] = {watch_id: {} for watch_id in names}
         account_replies: dict[int, dict[str | None, int]] = {watch_id: {} for watch_id in names}
         unscored = dict.fromkeys(names, 0)
-        leading: dict[int, list[AccountTotal]] = {watch_id: [] for watch_id in names}
+        leading: dict[int, list[tuple[int, AccountTotal]]] = {watch_id: [] for watch_id in names}
         with self._read() as conn:
-            for watch_id, label, authors, scored, not_scored, *by_label in conn.execute(by_account_label):
+            for watch_id, label, authors, scored, not_scored, *by_label, account_id, acct, score, rank in conn.execute(
+                union_all(by_account_label, leaders)
+            ):
+                if rank is not None:
+                    leading[watch_id].append((rank, AccountTotal(account_id, acct, label, score, int(scored))))
+                    continue
                 if authors:
                     accounts[watch_id][label], account_replies[watch_id][label] = authors, int(scored)
                 unscored[watch_id] += int(not_scored or 0)
                 for name, count in zip(MODEL_LABELS, by_label):
                     labels[watch_id][name] = labels[watch_id].get(name, 0) + int(count or 0)
-            for watch_id, *row in conn.execute(leaders):
-                leading[watch_id].append(AccountTotal(*row))
         for watch_id, watch in names.items():
             totals[watch] = ReplyTotals({k: v for k, v in labels[watch_id].items() if v}, unscored[watch_id],
-                                        accounts[watch_id], account_replies[watch_id], tuple(leading[watch_id]))
+                                        accounts[watch_id], account_replies[watch_id],
+                                        tuple(total for _, total in sorted(leading[watch_id], key=lambda x: x[0])))
         return totals
 
     def replies_between(
@@ -558,17 +567,54 @@ class Store:
         watch_id = self._existing_watch_id(watch)
         if watch_id is None:
             return
+        query = self._report_query([watch_id], start, end, model_version, with_raw)
+        if account_ids is None:
+            chunks: Iterable[Sequence[int] | None] = [None]
+        else:  # found from the authors' posts of the day, in order: a few, not the whole day
+            chunks = sql.chunks(self._posts_by({watch_id: account_ids}, start, end))
+        for chunk in chunks:
+            for m in self._stream(query if chunk is None else query.where(WATCH_POSTS.c.post_id.in_(chunk))):
+                yield _report_reply(watch, m)
+
+    def replies_by_accounts(
+        self, accounts: Mapping[str, Collection[str]], start: datetime, end: datetime, model_version: str
+    ) -> dict[str, list[ReportReply]]:
+        """:meth:`replies_between` of several watches at once, each only by the authors with the
+        native ids given for it: the daily summaries' top accounts of every watch read in one
+        statement rather than two a watch."""
+        _require_aware(start=start, end=end)
+        found: dict[str, list[ReportReply]] = {watch: [] for watch in accounts}
+        wanted = {
+            watch_id: (watch, set(accounts[watch]))
+            for watch in accounts if accounts[watch] and (watch_id := self._existing_watch_id(watch)) is not None
+        }  # fmt: skip
+        if not wanted:
+            return found
+        post_ids = self._posts_by({watch_id: ids for watch_id, (_, ids) in wanted.items()}, start, end)
+        query = self._report_query(sorted(wanted), start, end, model_version, with_raw=False)
+        for chunk in sql.chunks(post_ids):
+            for m in self._stream(query.where(WATCH_POSTS.c.post_id.in_(chunk))):
+                watch, ids = wanted[m["wp_watch_id"]]
+                if m["a_account_id"] in ids:  # a post of one watch's top account found by another
+                    found[watch].append(_report_reply(watch, m))
+        return found
+
+    def _report_query(
+        self, watch_ids: Sequence[int], start: datetime, end: datetime, model_version: str, with_raw: bool
+    ) -> Select[Any]:
+        """The day's replies of these watches with what a report shows of each, oldest first."""
         p, a = POSTS.alias("p"), ACCOUNTS.alias("a")
         parent, parent_author = POSTS.alias("parent"), ACCOUNTS.alias("parent_author")
         trigger, trigger_author = POSTS.alias("trigger"), ACCOUNTS.alias("trigger_author")
         rs, acs = REPLY_SCORES.alias("rs"), ACCOUNT_SCORES.alias("acs")
         wp = WATCH_POSTS
-        query = (
+        return (
             select(
                 *rows.post_columns(p, a),
                 *rows.parent_columns(parent, parent_author, "parent"),
                 *rows.parent_columns(trigger, trigger_author, "trigger"),
                 wp.c.first_seen_at,
+                wp.c.watch_id.label("wp_watch_id"),
                 *rows.prefixed(rs, "rs", rows.REPLY_SCORE_FIELDS),
                 *rows.prefixed(acs, "acs", rows.ACCOUNT_SCORE_FIELDS),
                 *([p.c.raw.label("p_raw")] if with_raw else []),
@@ -584,45 +630,37 @@ class Store:
                 .outerjoin(trigger_author, trigger_author.c.id == trigger.c.account_id)
             )
             .where(
-                wp.c.watch_id == watch_id,
+                wp.c.watch_id.in_(watch_ids),
                 wp.c.role == "reply",
                 wp.c.created_at >= start,
                 wp.c.created_at < end,
             )
-            .order_by(wp.c.created_at, wp.c.post_id)
+            .order_by(wp.c.created_at, wp.c.post_id, wp.c.watch_id)
         )
-        if account_ids is None:
-            chunks: Iterable[Sequence[int] | None] = [None]
-        else:  # found from the authors' posts of the day, in order: a few, not the whole day
-            chunks = sql.chunks(self._posts_by(watch_id, start, end, account_ids))
-        for chunk in chunks:
-            for m in self._stream(query if chunk is None else query.where(wp.c.post_id.in_(chunk))):
-                post = rows.post_from(m)
-                yield ReportReply(
-                    watch=watch,
-                    post=post,
-                    parent=rows.parent_from(m, "parent"),
-                    trigger=rows.parent_from(m, "trigger"),
-                    found_at=m["first_seen_at"],
-                    reply_score=rows.reply_score_from(m, "rs", post),
-                    account_score=rows.account_score_from(m, "acs", post.author),
-                )
 
-    def _posts_by(self, watch_id: int, start: datetime, end: datetime, account_ids: Collection[str]) -> list[int]:
-        """Row ids of the replies ``watch_id`` found in ``[start, end)`` by authors with these
-        native ids, oldest first: looked up from the authors' posts, not the watch's whole day."""
-        authors = select(ACCOUNTS.c.id).where(ACCOUNTS.c.account_id.in_(sorted(account_ids)))
+    def _posts_by(
+        self, accounts: Mapping[int, Collection[str]], start: datetime, end: datetime
+    ) -> list[int]:
+        """Row ids of the replies each watch id found in ``[start, end)`` by authors with the
+        native ids given for it, oldest first: looked up from the authors' posts, not the
+        watches' whole day (``watch_posts``' author index). Which author goes with which watch is
+        sorted out here, not in SQL (a thousand ``(watch, author)`` pairs make a slow filter in
+        either database)."""
+        pairs = {(watch_id, account) for watch_id, ids in accounts.items() for account in ids}
+        wp = WATCH_POSTS
         query = (
-            select(WATCH_POSTS.c.post_id)
-            .select_from(POSTS.join(WATCH_POSTS, WATCH_POSTS.c.post_id == POSTS.c.id))
+            select(wp.c.watch_id, ACCOUNTS.c.account_id, wp.c.post_id)
+            .select_from(ACCOUNTS.join(wp, wp.c.author_id == ACCOUNTS.c.id))
             .where(
-                POSTS.c.account_id.in_(authors), POSTS.c.created_at >= start, POSTS.c.created_at < end,
-                WATCH_POSTS.c.watch_id == watch_id, WATCH_POSTS.c.role == "reply",
+                ACCOUNTS.c.account_id.in_(sorted({account for _, account in pairs})),
+                wp.c.watch_id.in_(sorted(accounts)), wp.c.role == "reply",
+                wp.c.created_at >= start, wp.c.created_at < end,
             )
-            .order_by(WATCH_POSTS.c.created_at, WATCH_POSTS.c.post_id)
+            .order_by(wp.c.created_at, wp.c.post_id)
         )  # fmt: skip
         with self._read() as conn:
-            return list(conn.scalars(query))
+            found = (post_id for watch_id, account, post_id in conn.execute(query) if (watch_id, account) in pairs)
+            return list(dict.fromkeys(found))
 
     def save_summary(
         self, watch: str, day: date, markdown: str, data: Mapping[str, Any], *, replace: bool = False
@@ -930,6 +968,29 @@ def _upsert_posts(conn: Connection, unique: Mapping[PostKey, Post], when: dateti
     conn.execute(stmt.on_conflict_do_update(index_elements=list(_POST_KEY), set_=changes, where=where),
                  sql.one_per_key(posts, _POST_KEY))  # fmt: skip
     return sql.ids_by_key(conn, POSTS, POSTS.c.post_id, unique)
+
+
+def _authors(conn: Connection, post_ids: Iterable[int]) -> dict[int, int]:
+    """The stored author (account row id) of each post: what its watch links copy. Read back
+    rather than taken from the fetch, since a stored post keeps the author it was stored with."""
+    found: dict[int, int] = {}
+    for chunk in sql.chunks(sorted(set(post_ids))):
+        stored = conn.execute(select(POSTS.c.id, POSTS.c.account_id).where(POSTS.c.id.in_(chunk)))
+        found.update({post_id: author_id for post_id, author_id in stored})
+    return found
+
+
+def _report_reply(watch: str, m: RowMapping) -> ReportReply:
+    post = rows.post_from(m)
+    return ReportReply(
+        watch=watch,
+        post=post,
+        parent=rows.parent_from(m, "parent"),
+        trigger=rows.parent_from(m, "trigger"),
+        found_at=m["first_seen_at"],
+        reply_score=rows.reply_score_from(m, "rs", post),
+        account_score=rows.account_score_from(m, "acs", post.author),
+    )
 
 
 def _require_aware(**times: datetime) -> None:

@@ -84,20 +84,21 @@ def post_row(post: Post, account_id: int, when: datetime) -> dict[str, Any]:
 
 
 def trigger_link_row(
-    watch_id: int, post_id: int, post: Post, seen_at: datetime, route: str
+    watch_id: int, post_id: int, author_id: int, post: Post, seen_at: datetime, route: str
 ) -> dict[str, Any]:
     return {
         "watch_id": watch_id, "post_id": post_id, "role": "trigger", "route": route, "trigger_post_id": None,
-        "created_at": post.created_at, "first_seen_at": seen_at,
+        "created_at": post.created_at, "first_seen_at": seen_at, "author_id": author_id,
     }  # fmt: skip
 
 
 def reply_link_row(
-    watch_id: int, post_id: int, post: Post, seen_at: datetime, trigger_id: int
+    watch_id: int, post_id: int, author_id: int, post: Post, seen_at: datetime, trigger_id: int
 ) -> dict[str, Any]:
     return {
         "watch_id": watch_id, "post_id": post_id, "role": "reply", "route": None,
         "trigger_post_id": trigger_id, "created_at": post.created_at, "first_seen_at": seen_at,
+        "author_id": author_id,
     }  # fmt: skip
 
 

@@ -172,7 +172,9 @@ class WatchPostRow(Base):
 
     ``role`` is ``trigger`` (found by a discovery ``route``) or ``reply`` (found in the context
     of the tracked post ``trigger_post_id``). ``created_at`` copies the post's, so that a day of
-    one watch's replies is one index range.
+    one watch's replies is one index range; ``author_id`` copies the post's ``account_id``, so
+    that the daily summary counts a day per author, and finds an author's replies in a watch,
+    without reading ``posts``.
     """
 
     __tablename__ = "watch_posts"
@@ -183,6 +185,7 @@ class WatchPostRow(Base):
         Index(None, "watch_id", "role", "created_at", "post_id"),
         Index(None, "post_id"),
         Index(None, "trigger_post_id"),
+        Index(None, "author_id", "watch_id", "role", "created_at", "post_id"),
     )
 
     watch_id: Mapped[int] = mapped_column(
@@ -194,6 +197,7 @@ class WatchPostRow(Base):
     trigger_post_id: Mapped[int | None] = mapped_column(Id, ForeignKey("posts.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    author_id: Mapped[int | None] = mapped_column(Id)  # NULL only in a migration's eye: always written
 
 
 class TrackedPostRow(Base):
