@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -177,12 +177,14 @@ def train(
     log: Log | None = None,
     evaluate: bool = True,
     user_labelled: UserLabelled | None = None,
+    executor: Executor | None = None,
 ) -> TrainResult:
     """Train, evaluate and write ``botwatch-detector.json.gz`` and ``MODEL_CARD.md`` to ``out_dir``.
 
     ``data_dir`` defaults to :func:`~detector.classifier.datasets.default_data_dir`; ``out_dir``
     to the checkout's ``models/``. ``log`` receives one line per stage. ``user_labelled``: accounts
     people labelled, which join the account model's training rows (see ``user_labels``).
+    ``executor`` runs the per-community work (default: ``workers`` spawned processes).
     """
     from detector.classifier import cross_validation as cv
 
@@ -201,7 +203,9 @@ def train(
     stage = Detector(text=text, profile=profile)
 
     # "spawn": a forked child of a process that has run OpenMP (scikit-learn's trees) can hang.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as executor:
+    if executor is None:
+        executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    with executor:
         rows = [r for rs in executor.map(_seed_rows, [stage] * len(TRAIN_SEEDS), TRAIN_SEEDS, [True] * len(TRAIN_SEEDS)) for r in rs]
         labelled = user_rows(stage, user_labelled) if user_labelled is not None else []
         account = train_account(rows + labelled)
