@@ -77,3 +77,17 @@ def test_a_label_pulls_the_account_model_its_way(sqlite_url):
         return float(model.raw_batch(np.array([final.vector]))[0])
 
     assert raw_score(1) > raw_score(0) + 0.1
+
+
+@pytest.mark.parametrize(("url", "says"), [
+    ("sqlite:////nonexistent-dir/labels.sqlite3", "directory /nonexistent-dir does not exist"),
+    ("not a url", "not a database URL"),
+])
+def test_labels_from_a_database_that_cannot_be_read_stops_before_training(tmp_path, url, says):
+    from click.testing import CliRunner
+
+    from detector.cli.app import cli
+
+    result = CliRunner().invoke(cli, ["train", "--labels-from", url, "--out", str(tmp_path / "model")])
+    assert result.exit_code == 1 and says in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "model").exists()
