@@ -89,12 +89,7 @@ def renew(conn: Connection, watch_id: int, lease: Lease, now: datetime, ttl: tim
     """Extend ``lease`` if it is still ours and unexpired; ``None`` once it is lost."""
     changed = conn.execute(
         update(WATCHES)
-        .where(
-            WATCHES.c.id == watch_id,
-            WATCHES.c.lease_owner == lease.worker,
-            WATCHES.c.lease_epoch == lease.epoch,
-            WATCHES.c.lease_expires_at > now,
-        )
+        .where(*_still_held(watch_id, lease), WATCHES.c.lease_expires_at > now)
         .values(lease_expires_at=now + ttl)
     ).rowcount
     if changed != 1:
@@ -106,14 +101,15 @@ def release(conn: Connection, watch_id: int, lease: Lease) -> bool:
     """Give the lease up so that another worker can take it at once; ``False`` if it was not ours."""
     changed = conn.execute(
         update(WATCHES)
-        .where(
-            WATCHES.c.id == watch_id,
-            WATCHES.c.lease_owner == lease.worker,
-            WATCHES.c.lease_epoch == lease.epoch,
-        )
+        .where(*_still_held(watch_id, lease))
         .values(lease_owner=None, lease_expires_at=None)
     ).rowcount
     return changed == 1
+
+
+def _still_held(watch_id: int, lease: Lease) -> tuple[Any, ...]:
+    """The watch's row as ``lease`` left it: same owner, same epoch (no one took it since)."""
+    return WATCHES.c.id == watch_id, WATCHES.c.lease_owner == lease.worker, WATCHES.c.lease_epoch == lease.epoch
 
 
 def heartbeat(conn: Connection, worker: str, now: datetime, ttl: timedelta) -> int:
