@@ -48,8 +48,8 @@ from detector.features.behaviour import (
     to_ms,
 )
 from detector.features.coordination import Coordination, CoordinationIndex
-from detector.features.templates import MIN_TEMPLATE_WORDS, same_template, simhash_words, template_preview, template_words
-from detector.features.text import KeywordMatcher, fold, is_topic_word, text_signals, tokens, topic_words
+from detector.features.templates import MIN_TEMPLATE_WORDS, same_template, simhash_words, template_preview
+from detector.features.text import FoldedText, KeywordMatcher, fold, is_topic_word, text_signals, tokens
 from detector.records import Author, ParentInfo, Post
 
 ACCOUNT_FEATURES = BEHAVIOUR_FEATURES + ("profile_logodds", "log_age_days", "bot_flag", "brand_like_name", "name_has_keyword")
@@ -183,24 +183,22 @@ class Detector:
             matcher = self._matchers[key] = KeywordMatcher(keywords)
         return matcher
 
-    def summarise(
-        self, parent: ParentInfo, keywords: Sequence[str], *, folded: str | None = None, topics: set[str] | None = None
-    ) -> ParentSummary:
+    def summarise(self, parent: ParentInfo, keywords: Sequence[str], *, view: FoldedText | None = None) -> ParentSummary:
         """What scoring needs of a parent post (cached by id: a parent has many replies).
 
-        ``folded`` and ``topics`` (its :func:`fold` and :func:`topic_words`) when the caller has them.
+        ``view``: the parent's :class:`FoldedText`, when the caller has it already.
         """
         key = (parent.id, tuple(keywords))
         hit = self._parents.get(key)
         if hit is None:
-            folded = fold(parent.text) if folded is None else folded
+            view = FoldedText.of(parent.text) if view is None else view
             matcher = self.keyword_matcher(key[1])
-            keyword = matcher.first(folded)
+            keyword = matcher.first(view.folded)
             if keyword is None and parent.hashtags:
                 keyword = matcher.first(" ".join(parent.hashtags))
             if len(self._parents) >= _PARENT_CACHE:
                 self._parents.clear()
-            hit = self._parents[key] = summarise_parent(parent, folded, keyword, topic_words(folded) if topics is None else topics)
+            hit = self._parents[key] = summarise_parent(parent, view.folded, keyword, view.topics)
         return hit
 
     def signals(
@@ -209,18 +207,18 @@ class Detector:
         parent: ParentInfo | ParentSummary | None,
         keywords: Sequence[str],
         *,
-        folded: str | None = None,
-        topics: set[str] | None = None,
+        view: FoldedText | None = None,
     ) -> ReplySignals:
         """One reply's signals (pure; :meth:`observe` also folds them into the account's state).
 
         ``parent`` may be the full :class:`ParentInfo` (the service) or a :class:`ParentSummary`
         kept by an archive scorer; ``None`` when the parent is not known (its time then comes
-        from its Snowflake id where possible). ``folded`` and ``topics``: the reply's
-        :func:`fold` and :func:`topic_words`, when the caller has them already.
+        from its Snowflake id where possible). ``view``: the reply's :class:`FoldedText`, when
+        the caller has it already.
         """
         text = post_text(reply)
-        folded = fold(text) if folded is None else folded
+        view = FoldedText.of(text) if view is None else view
+        folded = view.folded
         words = tokens(folded)
         ts = text_signals(
             text, links=reply.links, n_mentions=len(reply.mentions), n_hashtags=len(reply.hashtags), folded=folded, words=words
@@ -231,8 +229,8 @@ class Detector:
         latency, source = reply_latency(reply, None if parent is None else parent.created_ms)
         facts = None
         if parent is not None and (parent.terms or parent.keyword or parent.handles):
-            facts = parent_facts(topic_words(folded) if topics is None else topics, parent, reply.author.handle)
-        twords = template_words(folded)
+            facts = parent_facts(view.topics, parent, reply.author.handle)
+        twords = view.words
         return ReplySignals(
             reply_id=reply.id,
             account_id=reply.author.id,
@@ -262,11 +260,10 @@ class Detector:
         parent: ParentInfo | ParentSummary | None,
         keywords: Sequence[str],
         *,
-        folded: str | None = None,
-        topics: set[str] | None = None,
+        view: FoldedText | None = None,
     ) -> ReplySignals:
         """Signals of ``reply``, folded into ``activity`` (the replier's state)."""
-        signals = self.signals(reply, parent, keywords, folded=folded, topics=topics)
+        signals = self.signals(reply, parent, keywords, view=view)
         activity.add(signals, watched=bool(keywords))
         return signals
 

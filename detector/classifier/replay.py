@@ -24,7 +24,7 @@ from detector.classifier.detector import Detector, post_text
 from detector.classifier.verdicts import AccountVerdict
 from detector.features.behaviour import AccountActivity, ParentSummary, ReplySignals, parent_facts, snowflake_ms
 from detector.features.coordination import CoordinationIndex
-from detector.features.text import fold, topic_words
+from detector.features.text import FoldedText
 from detector.records import Author, ParentInfo, Post
 
 DEFAULT_WINDOW = 100_000
@@ -70,9 +70,8 @@ class Replay:
             return None  # a boost repeats someone else's post; it says nothing of the booster's replies
         self.posts += 1
         self.authors[post.author.id] = post.author
-        folded = fold(post_text(post))
-        topics = topic_words(folded)
-        summary = self.detector.summarise(ParentInfo.of(post), self.keywords, folded=folded, topics=topics)
+        view = FoldedText.of(post_text(post))
+        summary = self.detector.summarise(ParentInfo.of(post), self.keywords, view=view)
         self._remember(summary)
         waiting = self._waiting.pop(post.id, None)
         if waiting:
@@ -84,9 +83,9 @@ class Replay:
         if activity is None:
             activity = self.activities[post.author.id] = self.detector.new_activity()
         parent = self._parents.get(post.parent_id)  # type: ignore[arg-type]
-        signals = self.detector.observe(activity, post, parent, self.keywords, folded=folded, topics=topics)
+        signals = self.detector.observe(activity, post, parent, self.keywords, view=view)
         if parent is None and not signals.self_reply:
-            self._wait(post, signals, topics)
+            self._wait(post, signals, view.topics)
         if self.on_reply is not None:
             self.on_reply(signals, activity)
         return signals

@@ -104,6 +104,14 @@ class TextModel:
         self.dense_mean = list(dense_mean)
         self.dense_scale = list(dense_scale)
         self._words: dict[str, tuple[float, int]] = {}
+        # Word-pair weights by first word, then second: looking a pair up this way builds no key
+        # string, and most words start no weighted pair at all. Tokens hold no spaces, so the
+        # first space of ``b:first second`` splits it.
+        self._pairs: dict[str, dict[str, float]] = {}
+        for key, weight in weights.items():
+            if key.startswith("b:"):
+                first, second = key[2:].split(" ", 1)
+                self._pairs.setdefault(first, {})[second] = weight
 
     def _word(self, word: str) -> tuple[float, int]:
         hit = self._words.get(word)
@@ -121,7 +129,6 @@ class TextModel:
         return hit
 
     def score(self, words: Sequence[str], signals: TextSignals, *, explain: bool = True) -> ContentScore:
-        weights = self.weights
         total, count = 0.0, 0
         parts: list[tuple[str, float]] = []
         word_part = self._words.get
@@ -132,11 +139,14 @@ class TextModel:
             count += n
             if s > 0:
                 parts.append((word, s))
-        for key in dict.fromkeys([f"b:{a} {b}" for a, b in zip(words, words[1:])]):
-            w = weights.get(key)
-            if w is not None:
-                total += w
-                count += 1
+        pairs = self._pairs
+        for first, second in dict.fromkeys(zip(words, words[1:])):
+            following = pairs.get(first)
+            if following is not None:
+                w = following.get(second)
+                if w is not None:
+                    total += w
+                    count += 1
         logodds = self.bias + (total / math.sqrt(count) if count else 0.0)
         for x, w, m, sd in zip(dense_vector(signals), self.dense_weights, self.dense_mean, self.dense_scale):
             logodds += w * (x - m) / sd

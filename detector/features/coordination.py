@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from detector.features.behaviour import AccountActivity, Template
-from detector.features.templates import bands, same_template, template_words
-from detector.features.text import fold
+from detector.features.templates import bands, same_template
+from detector.features.text import fold, plain_words
 
 BUCKET_CAP = 256
 # Only templates an account itself used at least twice: a campaign's accounts each repeat their
@@ -32,7 +32,7 @@ MIN_WORDS = 6  # and long enough to be a script rather than a stock phrase ("are
 
 
 def _scripted(template: Template) -> bool:
-    return template.count >= MIN_REUSE and len(template_words(fold(template.text))) >= MIN_WORDS
+    return template.count >= MIN_REUSE and len(plain_words(fold(template.text))) >= MIN_WORDS
 
 
 @dataclass(frozen=True)

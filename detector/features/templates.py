@@ -19,7 +19,7 @@ import hashlib
 import re
 from typing import Iterable
 
-from detector.features.text import fold
+from detector.features.text import fold, plain_words
 
 BITS = 64
 NEAR = 8  # Hamming distance at or below which two fingerprints are the same template
@@ -31,7 +31,6 @@ _LANE_TOP = sum(1 << (_LANE * i + _LANE - 1) for i in range(BITS))
 _MAX_SHINGLES = (1 << (_LANE - 1)) - 1
 _SPREAD8 = [sum(1 << (_LANE * j) for j in range(8) if byte >> j & 1) for byte in range(256)]
 _TO_BITS = bytes.maketrans(b"\x00\x80", b"01")
-_WORD = re.compile(r"(?<![_a-z])[a-z]+(?![_a-z])")
 _CACHE_LIMIT = 200_000
 _cache: dict[str, tuple[int, int]] = {}
 
@@ -75,11 +74,6 @@ def template_preview(text: str, limit: int = 160) -> str:
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
-def template_words(folded: str) -> list[str]:
-    """The words of a folded text with placeholders (targets, links, numbers) dropped."""
-    return _WORD.findall(folded)
-
-
 def simhash_words(words: Iterable[str]) -> int:
     """SimHash of a word sequence (each word's padded trigrams and the word itself); 0 for none."""
     lanes = 0
@@ -105,7 +99,7 @@ _LANE_ONES = sum(1 << (_LANE * i) for i in range(BITS))
 
 def simhash(text: str) -> int:
     """Template fingerprint of raw text (folded here); see :func:`simhash_words`."""
-    return simhash_words(template_words(fold(text)))
+    return simhash_words(plain_words(fold(text)))
 
 
 def distance(a: int, b: int) -> int:

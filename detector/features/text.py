@@ -219,9 +219,37 @@ def is_topic_word(word: str) -> bool:
     return len(word) > 2 and word not in _NOT_TOPIC
 
 
+def plain_words(folded: str) -> list[str]:
+    """The words of a folded text, without the placeholders (targets, links, numbers)."""
+    return _WORDS.findall(folded)
+
+
 def topic_words(folded: str) -> set[str]:
     """Words that say what a text is about: not stop words, not placeholders, 3+ letters."""
-    return {w for w in _WORDS.findall(folded) if len(w) > 2 and w not in _NOT_TOPIC}
+    return _topics(_WORDS.findall(folded))
+
+
+def _topics(words: Iterable[str]) -> set[str]:
+    return {w for w in words if len(w) > 2 and w not in _NOT_TOPIC}
+
+
+@dataclass(frozen=True, slots=True)
+class FoldedText:
+    """A post's text folded once, with the word lists both of its roles read.
+
+    In an archive every post may be a parent (its keyword and topics) and a reply (its template
+    and echo); folding and splitting it once for both keeps scoring to one pass over the text.
+    """
+
+    folded: str
+    words: list[str]  # :func:`plain_words`: what templates are made of
+    topics: set[str]  # :func:`topic_words`
+
+    @classmethod
+    def of(cls, text: str) -> "FoldedText":
+        folded = fold(text)
+        words = _WORDS.findall(folded)
+        return cls(folded, words, _topics(words))
 
 
 def is_generic_praise(words: Sequence[str]) -> bool:
