@@ -93,8 +93,10 @@ def fold(text: str) -> str:
         if _LEET_CUE.search(text):
             text = _LEET_WORD.sub(_unleet, text)
         text = _NUMBER.sub(" _num_ ", text)
-    text = _SPACED.sub(_unspace, text)
-    return _STRETCH.sub(r"\1\1", text)
+    # search() first: a sub() that finds nothing still costs its set-up, and most texts have neither.
+    if _SPACED.search(text):
+        text = _SPACED.sub(_unspace, text)
+    return _STRETCH.sub(r"\1\1", text) if _STRETCH.search(text) else text
 
 
 def _unspace(match: re.Match[str]) -> str:
