@@ -9,8 +9,9 @@ line in an archive is reported rather than scored as garbage.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timezone
-from typing import Any, Mapping
+from typing import Any
 
 from detector.errors import InputError
 from detector.normalise.html import clean_text, link_domain, parse_html
@@ -81,8 +82,13 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def _is_mapping(value: Any) -> bool:
+    """A JSON object: a dict nearly always, checked first because asking the ABC costs ~6x more."""
+    return isinstance(value, dict) or isinstance(value, Mapping)
+
+
 def _require_mapping(value: Any, *, field: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
+    if not _is_mapping(value):
         raise InputError(f"{field}: expected a JSON object, got {_preview(value)}")
     return value
 
@@ -133,18 +139,8 @@ def normalise_status(
         if author is None:
             author = normalise_account(_require_mapping(data.get("account"), field="status.account"), instance=instance)
         parsed = parse_html(_str(data.get("content")))
-        mentions = tuple(
-            Mention(id=_id(m.get("id"), field="status.mentions[].id"), acct=_str(m.get("acct")) or _str(m.get("username")))
-            for m in _list(data.get("mentions"))
-            if isinstance(m, Mapping)
-        )
-        tags = [_str(t.get("name")).lower() for t in _list(data.get("tags")) if isinstance(t, Mapping)]
-        hashtags = tuple(dict.fromkeys([t for t in tags if t] + list(parsed.hashtags)))
-        links = parsed.links
-        card = data.get("card")
-        if isinstance(card, Mapping) and _str(card.get("url")) and card["url"] not in links:
-            links = links + (card["url"],)
-        domains = tuple(dict.fromkeys(d for d in map(link_domain, links) if d))
+        mentions = _mentions(data.get("mentions"))  # before the fields below: a bad id is reported first
+        links = _with_card(parsed.links, data.get("card"))
         return Post(
             platform=PLATFORM,
             instance=instance,
@@ -158,9 +154,9 @@ def normalise_status(
             parent_id=_optional_id(data.get("in_reply_to_id"), field="status.in_reply_to_id"),
             parent_author_id=_optional_id(data.get("in_reply_to_account_id"), field="status.in_reply_to_account_id"),
             mentions=mentions,
-            hashtags=hashtags,
+            hashtags=_hashtags(data.get("tags"), parsed.hashtags),
             links=links,
-            link_domains=domains,
+            link_domains=_domains(links),
             visibility=_str(data.get("visibility")) or None,
             sensitive=bool(data.get("sensitive")),
             spoiler_text=clean_text(_str(data.get("spoiler_text"))),
@@ -170,3 +166,34 @@ def normalise_status(
         )
     except InputError as exc:
         raise InputError(f"status {status_id}: {exc}") from None
+
+
+def _mentions(value: Any) -> tuple[Mention, ...]:
+    """The ``mentions`` array as records (entries that are not objects are skipped)."""
+    return tuple([
+        Mention(id=_id(m.get("id"), field="status.mentions[].id"), acct=_str(m.get("acct")) or _str(m.get("username")))
+        for m in _list(value)
+        if _is_mapping(m)
+    ])
+
+
+def _hashtags(tags: Any, from_html: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``tags`` array's names, then the content's hashtags: lower case, each once, in order."""
+    if not tags and not from_html:
+        return ()  # the usual reply: no hashtag at all
+    names = [_str(t.get("name")).lower() for t in _list(tags) if _is_mapping(t)]
+    return tuple(dict.fromkeys([name for name in names if name] + list(from_html)))
+
+
+def _with_card(links: tuple[str, ...], card: Any) -> tuple[str, ...]:
+    """The content's links plus the preview card's, which servers may show without linking it."""
+    if _is_mapping(card) and _str(card.get("url")) and card["url"] not in links:
+        return links + (card["url"],)
+    return links
+
+
+def _domains(links: tuple[str, ...]) -> tuple[str, ...]:
+    """The hosts the links point to, each once, in order."""
+    if not links:
+        return ()
+    return tuple(dict.fromkeys([domain for domain in map(link_domain, links) if domain]))
