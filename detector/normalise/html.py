@@ -73,9 +73,11 @@ def clean_text(text: str) -> str:
     """Fold spacing and drop invisible characters, keeping line breaks (templates show in them)."""
     if "  " in text or "\t" in text or "\r" in text or (not text.isascii() and _UNUSUAL.search(text)):
         return _clean_any(text)
-    # Nothing invisible, no runs of spaces (the usual case): only the line ends to trim.
-    if "\n" not in text or (_SPACE_AT_LINE_END.search(text) is None and "\n\n\n" not in text):
-        return text.strip()
+    # Nothing invisible, no runs of spaces (the usual case): only the line ends to trim. When the
+    # only line breaks are at the ends (one paragraph), that trimming leaves just the stripped text.
+    stripped = text.strip()
+    if "\n" not in stripped or (_SPACE_AT_LINE_END.search(text) is None and "\n\n\n" not in text):
+        return stripped
     return _BLANK_LINES.sub("\n\n", "\n".join([line.strip() for line in text.split("\n")])).strip()
 
 
@@ -90,7 +92,10 @@ def urls_in_text(text: str) -> list[str]:
     """Bare URLs in plain text (for sources without markup), trailing punctuation trimmed."""
     if "://" not in text:
         return []
-    return [m.group(0).rstrip(_TRAILING_PUNCT) for m in _URL.finditer(text)]
+    # Every URL holds "://", so none starts more than len("https") before the first one; the
+    # search starts there (\b still sees the character before it), not at the top of the post.
+    start = max(text.find("://") - len("https"), 0)
+    return [m.group(0).rstrip(_TRAILING_PUNCT) for m in _URL.finditer(text, start)]
 
 
 @functools.lru_cache(maxsize=65_536)
