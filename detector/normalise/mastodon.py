@@ -83,8 +83,9 @@ def _list(value: Any) -> list[Any]:
 
 
 def _is_mapping(value: Any) -> bool:
-    """A JSON object: a dict nearly always, checked first because asking the ABC costs ~6x more."""
-    return isinstance(value, dict) or isinstance(value, Mapping)
+    """A JSON object. Nearly always a dict (or null, for a missing card): both are answered before
+    asking the ABC, which costs ~6x more."""
+    return isinstance(value, dict) or (value is not None and isinstance(value, Mapping))
 
 
 def _require_mapping(value: Any, *, field: str) -> Mapping[str, Any]:
@@ -141,28 +142,30 @@ def normalise_status(
         parsed = parse_html(_str(data.get("content")))
         mentions = _mentions(data.get("mentions"))  # before the fields below: a bad id is reported first
         links = _with_card(parsed.links, data.get("card"))
+        # Positional, in field order: calling a class with keywords builds a dict of them first, and
+        # that made a Post cost 1.4 us instead of 0.33. Each line names the field it fills.
         return Post(
-            platform=PLATFORM,
-            instance=instance,
-            id=status_id,
-            created_at=parse_time(data.get("created_at"), field="status.created_at"),
-            author=author,
-            text=parsed.text,
-            url=_str(data.get("url")) or None,
-            uri=_str(data.get("uri")) or None,
-            language=_str(data.get("language")) or None,
-            parent_id=_optional_id(data.get("in_reply_to_id"), field="status.in_reply_to_id"),
-            parent_author_id=_optional_id(data.get("in_reply_to_account_id"), field="status.in_reply_to_account_id"),
-            mentions=mentions,
-            hashtags=_hashtags(data.get("tags"), parsed.hashtags),
-            links=links,
-            link_domains=_domains(links),
-            visibility=_str(data.get("visibility")) or None,
-            sensitive=bool(data.get("sensitive")),
-            spoiler_text=clean_text(_str(data.get("spoiler_text"))),
-            is_reblog=data.get("reblog") is not None,
-            provenance=provenance,
-            raw=data if keep_raw else None,
+            PLATFORM,  # platform
+            instance,  # instance
+            status_id,  # id
+            parse_time(data.get("created_at"), field="status.created_at"),  # created_at
+            author,  # author
+            parsed.text,  # text
+            _str(data.get("url")) or None,  # url
+            _str(data.get("uri")) or None,  # uri
+            _str(data.get("language")) or None,  # language
+            _optional_id(data.get("in_reply_to_id"), field="status.in_reply_to_id"),  # parent_id
+            _optional_id(data.get("in_reply_to_account_id"), field="status.in_reply_to_account_id"),  # parent_author_id
+            mentions,  # mentions
+            _hashtags(data.get("tags"), parsed.hashtags),  # hashtags
+            links,  # links
+            _domains(links),  # link_domains
+            _str(data.get("visibility")) or None,  # visibility
+            bool(data.get("sensitive")),  # sensitive
+            clean_text(_str(data.get("spoiler_text"))),  # spoiler_text
+            data.get("reblog") is not None,  # is_reblog
+            provenance,  # provenance
+            data if keep_raw else None,  # raw
         )
     except InputError as exc:
         raise InputError(f"status {status_id}: {exc}") from None
@@ -171,7 +174,7 @@ def normalise_status(
 def _mentions(value: Any) -> tuple[Mention, ...]:
     """The ``mentions`` array as records (entries that are not objects are skipped)."""
     return tuple([
-        Mention(id=_id(m.get("id"), field="status.mentions[].id"), acct=_str(m.get("acct")) or _str(m.get("username")))
+        Mention(_id(m.get("id"), field="status.mentions[].id"), _str(m.get("acct")) or _str(m.get("username")))
         for m in _list(value)
         if _is_mapping(m)
     ])
