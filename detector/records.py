@@ -1,7 +1,7 @@
 """Platform-neutral records: the one shape every source yields and everything downstream reads.
 
 A source (Mastodon today; Twitter/X, twarc2 archives and Bluesky next) turns its API's JSON into
-these frozen records. Features, scoring, summaries and the store never look at platform JSON,
+these records, which nothing changes once built. Features, scoring, summaries and the store never look at platform JSON,
 except the store, which keeps ``raw`` so that nothing fetched is ever lost and records can be
 re-derived when normalisation improves.
 
@@ -15,8 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
 
+# Records are hashable and compare by value, as frozen dataclasses would, but are not frozen: a
+# frozen dataclass sets each field through object.__setattr__, which made building a Post (done
+# for every line of an archive) cost 2.5 µs instead of 0.25. Nothing assigns to a record's field.
+_record = dataclass(slots=True, unsafe_hash=True)
 
-@dataclass(frozen=True, slots=True)
+
+@_record
 class Mention:
     """An account named in a post; ``acct`` is ``user`` for local and ``user@host`` for remote."""
 
@@ -24,7 +29,7 @@ class Mention:
     acct: str
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class Author:
     """The account that wrote a post, as the source saw it when the post was fetched.
 
@@ -53,7 +58,7 @@ class Author:
         return self.acct.split("@", 1)[0]
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class Provenance:
     """Where and when a record was fetched: researchers need it to reproduce a collection."""
 
@@ -62,7 +67,7 @@ class Provenance:
     fetched_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class Post:
     """One post (a status, tweet or skeet), normalised.
 
@@ -101,7 +106,7 @@ class Post:
         return (self.platform, self.instance, self.id)
 
 
-@dataclass(frozen=True, slots=True)
+@_record
 class ParentInfo:
     """What a reply's parent post contributes to scoring the reply.
 

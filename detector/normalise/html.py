@@ -39,6 +39,10 @@ _TRAILING_PUNCT = ".,;:!?)]}'\""
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
+# What :func:`_clean_any` changes besides runs of ASCII spaces, tabs and carriage returns.
+_UNUSUAL = re.compile("[\u00a0\u2000-\u200f\u202a-\u202f\u205f\u2060-\u2064\u2066-\u2069\u3000\ufeff]")
+# Whitespace (as str.strip sees it: the same Py_UNICODE_ISSPACE) that a line's strip would remove.
+_SPACE_AT_LINE_END = re.compile(r"[^\S\n]\n|\n[^\S\n]")
 
 # The fast path (:func:`_parse_simple`) for markup made only of the tags Mastodon writes. Attribute
 # values may not hold '<' or '>', so a tag ends at the first '>' here exactly as it does for _TOKEN.
@@ -51,7 +55,7 @@ _SIMPLE_ANCHOR = re.compile(rf"<a({_SIMPLE_ATTRS})>((?:[^<]++|<(?!/?a[\s>/]))*+)
 _SPAN_TAG = re.compile(rf"</?span{_SIMPLE_ATTRS}>")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: that would cost an object.__setattr__ per field on every post
 class ParsedHTML:
     """What a post's HTML says, in the parts features need."""
 
@@ -67,12 +71,14 @@ def _attributes(raw: str) -> dict[str, str]:
 
 def clean_text(text: str) -> str:
     """Fold spacing and drop invisible characters, keeping line breaks (templates show in them)."""
-    if text.isascii() and "  " not in text and "\t" not in text and "\r" not in text:
-        # Nothing invisible, no runs of spaces (the usual case): only the line ends to trim.
-        if "\n" not in text:
-            return text.strip()
-        return _BLANK_LINES.sub("\n\n", "\n".join([line.strip() for line in text.split("\n")])).strip()
-    return _clean_any(text)
+    if "  " in text or "\t" in text or "\r" in text or (not text.isascii() and _UNUSUAL.search(text)):
+        return _clean_any(text)
+    # Nothing invisible, no runs of spaces (the usual case): only the line ends to trim. When the
+    # only line breaks are at the ends (one paragraph), that trimming leaves just the stripped text.
+    stripped = text.strip()
+    if "\n" not in stripped or (_SPACE_AT_LINE_END.search(text) is None and "\n\n\n" not in text):
+        return stripped
+    return _BLANK_LINES.sub("\n\n", "\n".join([line.strip() for line in text.split("\n")])).strip()
 
 
 def _clean_any(text: str) -> str:
@@ -86,7 +92,10 @@ def urls_in_text(text: str) -> list[str]:
     """Bare URLs in plain text (for sources without markup), trailing punctuation trimmed."""
     if "://" not in text:
         return []
-    return [m.group(0).rstrip(_TRAILING_PUNCT) for m in _URL.finditer(text)]
+    # Every URL holds "://", so none starts more than len("https") before the first one; the
+    # search starts there (\b still sees the character before it), not at the top of the post.
+    start = max(text.find("://") - len("https"), 0)
+    return [m.group(0).rstrip(_TRAILING_PUNCT) for m in _URL.finditer(text, start)]
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -116,14 +125,16 @@ def parse_html(markup: str) -> ParsedHTML:
 
 def _parse_simple(markup: str) -> ParsedHTML | None:
     """:func:`parse_html` for markup of p, br, span and anchors holding only spans (what Mastodon
-    writes), without entities or comments; ``None`` for anything else.
+    writes), without comments, and with entities only inside anchors; ``None`` for anything else.
 
     An archive's every line goes through here, and a regex substitution per anchor and one for
     the remaining tags cost far less than a Python step per token. The result is the one
     :func:`_parse_tokens` gives (the fuzz tests compare both on hostile fragments).
     """
-    if "&" in markup or "<!" in markup:
+    if "<!" in markup:
         return None
+    # Entities outside anchors would have to be decoded one text token at a time: not done here.
+    entities = markup.count("&")
     links: list[str] = []
     mentions: list[str] = []
     hashtags: list[str] = []
@@ -131,18 +142,22 @@ def _parse_simple(markup: str) -> ParsedHTML | None:
         nested = False
 
         def anchor(match: re.Match[str]) -> str:
-            nonlocal nested
-            inner = _SPAN_TAG.sub("", match.group(2)) if "<" in match.group(2) else match.group(2)
-            if "<" in inner:
-                nested = True  # a tag other than span inside the anchor: the tokenizer decides
+            nonlocal nested, entities
+            classified = _simple_anchor(match.group(1), match.group(2))
+            if classified is None:
+                nested = True
                 return ""
-            text, kind, value = _simple_anchor(match.group(1), inner)
+            if entities:
+                entities -= match.group(0).count("&")
+            text, kind, value = classified
             _record(kind, value, links, mentions, hashtags)
             return text
 
         markup = _SIMPLE_ANCHOR.sub(anchor, markup)
         if nested:
             return None
+    if entities:
+        return None
     if "<" in markup:
         if "</p" in markup:
             markup = _SIMPLE_P_END.sub("\n\n", markup)
@@ -218,9 +233,15 @@ def _finish_anchor(
 
 
 @functools.lru_cache(maxsize=65_536)
-def _simple_anchor(raw_attributes: str, shown: str) -> tuple[str, str | None, str]:
-    """:func:`_classify_anchor` of an anchor as the fast path sees it; cached, because the same
-    mentions, hashtags and links come back on line after line of an archive."""
+def _simple_anchor(raw_attributes: str, content: str) -> tuple[str, str | None, str] | None:
+    """:func:`_classify_anchor` of an anchor as the fast path sees it, ``None`` if its content
+    holds a tag other than span (the tokenizer decides then); cached, because the same mentions,
+    hashtags and links come back on line after line of an archive."""
+    pieces = _SPAN_TAG.split(content) if "<" in content else [content]
+    if any("<" in piece for piece in pieces):
+        return None
+    # Decoded piece by piece, as the tokenizer decodes each text token between the spans.
+    shown = "".join([html.unescape(piece) for piece in pieces]) if "&" in content else "".join(pieces)
     return _classify_anchor(_attributes(raw_attributes), shown.strip())
 
 

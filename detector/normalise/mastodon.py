@@ -9,8 +9,9 @@ line in an archive is reported rather than scored as garbage.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timezone
-from typing import Any, Mapping
+from typing import Any
 
 from detector.errors import InputError
 from detector.normalise.html import clean_text, link_domain, parse_html
@@ -81,8 +82,14 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def _is_mapping(value: Any) -> bool:
+    """A JSON object. Nearly always a dict (or null, for a missing card): both are answered before
+    asking the ABC, which costs ~6x more."""
+    return isinstance(value, dict) or (value is not None and isinstance(value, Mapping))
+
+
 def _require_mapping(value: Any, *, field: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
+    if not _is_mapping(value):
         raise InputError(f"{field}: expected a JSON object, got {_preview(value)}")
     return value
 
@@ -133,40 +140,63 @@ def normalise_status(
         if author is None:
             author = normalise_account(_require_mapping(data.get("account"), field="status.account"), instance=instance)
         parsed = parse_html(_str(data.get("content")))
-        mentions = tuple(
-            Mention(id=_id(m.get("id"), field="status.mentions[].id"), acct=_str(m.get("acct")) or _str(m.get("username")))
-            for m in _list(data.get("mentions"))
-            if isinstance(m, Mapping)
-        )
-        tags = [_str(t.get("name")).lower() for t in _list(data.get("tags")) if isinstance(t, Mapping)]
-        hashtags = tuple(dict.fromkeys([t for t in tags if t] + list(parsed.hashtags)))
-        links = parsed.links
-        card = data.get("card")
-        if isinstance(card, Mapping) and _str(card.get("url")) and card["url"] not in links:
-            links = links + (card["url"],)
-        domains = tuple(dict.fromkeys(d for d in map(link_domain, links) if d))
+        mentions = _mentions(data.get("mentions"))  # before the fields below: a bad id is reported first
+        links = _with_card(parsed.links, data.get("card"))
+        # Positional, in field order: calling a class with keywords builds a dict of them first, and
+        # that made a Post cost 1.4 us instead of 0.33. Each line names the field it fills.
         return Post(
-            platform=PLATFORM,
-            instance=instance,
-            id=status_id,
-            created_at=parse_time(data.get("created_at"), field="status.created_at"),
-            author=author,
-            text=parsed.text,
-            url=_str(data.get("url")) or None,
-            uri=_str(data.get("uri")) or None,
-            language=_str(data.get("language")) or None,
-            parent_id=_optional_id(data.get("in_reply_to_id"), field="status.in_reply_to_id"),
-            parent_author_id=_optional_id(data.get("in_reply_to_account_id"), field="status.in_reply_to_account_id"),
-            mentions=mentions,
-            hashtags=hashtags,
-            links=links,
-            link_domains=domains,
-            visibility=_str(data.get("visibility")) or None,
-            sensitive=bool(data.get("sensitive")),
-            spoiler_text=clean_text(_str(data.get("spoiler_text"))),
-            is_reblog=data.get("reblog") is not None,
-            provenance=provenance,
-            raw=data if keep_raw else None,
+            PLATFORM,  # platform
+            instance,  # instance
+            status_id,  # id
+            parse_time(data.get("created_at"), field="status.created_at"),  # created_at
+            author,  # author
+            parsed.text,  # text
+            _str(data.get("url")) or None,  # url
+            _str(data.get("uri")) or None,  # uri
+            _str(data.get("language")) or None,  # language
+            _optional_id(data.get("in_reply_to_id"), field="status.in_reply_to_id"),  # parent_id
+            _optional_id(data.get("in_reply_to_account_id"), field="status.in_reply_to_account_id"),  # parent_author_id
+            mentions,  # mentions
+            _hashtags(data.get("tags"), parsed.hashtags),  # hashtags
+            links,  # links
+            _domains(links),  # link_domains
+            _str(data.get("visibility")) or None,  # visibility
+            bool(data.get("sensitive")),  # sensitive
+            clean_text(_str(data.get("spoiler_text"))),  # spoiler_text
+            data.get("reblog") is not None,  # is_reblog
+            provenance,  # provenance
+            data if keep_raw else None,  # raw
         )
     except InputError as exc:
         raise InputError(f"status {status_id}: {exc}") from None
+
+
+def _mentions(value: Any) -> tuple[Mention, ...]:
+    """The ``mentions`` array as records (entries that are not objects are skipped)."""
+    return tuple([
+        Mention(_id(m.get("id"), field="status.mentions[].id"), _str(m.get("acct")) or _str(m.get("username")))
+        for m in _list(value)
+        if _is_mapping(m)
+    ])
+
+
+def _hashtags(tags: Any, from_html: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``tags`` array's names, then the content's hashtags: lower case, each once, in order."""
+    if not tags and not from_html:
+        return ()  # the usual reply: no hashtag at all
+    names = [_str(t.get("name")).lower() for t in _list(tags) if _is_mapping(t)]
+    return tuple(dict.fromkeys([name for name in names if name] + list(from_html)))
+
+
+def _with_card(links: tuple[str, ...], card: Any) -> tuple[str, ...]:
+    """The content's links plus the preview card's, which servers may show without linking it."""
+    if _is_mapping(card) and _str(card.get("url")) and card["url"] not in links:
+        return links + (card["url"],)
+    return links
+
+
+def _domains(links: tuple[str, ...]) -> tuple[str, ...]:
+    """The hosts the links point to, each once, in order."""
+    if not links:
+        return ()
+    return tuple(dict.fromkeys([domain for domain in map(link_domain, links) if domain]))
