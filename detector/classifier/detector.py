@@ -275,7 +275,7 @@ class Detector:
     def account_inputs(self, author: Author, activity: AccountActivity, *, at: datetime, coordination: CoordinationIndex | None = None) -> AccountInputs:
         """The account model's input (see :data:`ACCOUNT_FEATURES`) and the reasons' context."""
         profile = profile_snapshot(author, at)
-        profile_x = profile.vector()
+        profile_raw, profile_parts = self.profile.explain(profile.vector())
         first = from_ms(activity.first_ms) if activity.first_ms is not None else at
         age_first = age_days(author, first)
         co = coordination.sharing(author.id, activity) if coordination is not None else Coordination((), None)
@@ -285,7 +285,7 @@ class Detector:
             name_keyword = self.keyword_matcher(tuple(activity.keywords.counts)).first(name_text)
         vector = behaviour_vector(activity, coordinated_accounts=co.count)
         vector += [
-            self.profile.raw(profile_x),
+            profile_raw,
             _NAN if age_first is None else math.log1p(age_first),
             _NAN if author.bot is None else float(author.bot),
             float(profile.brand_like_name),
@@ -294,7 +294,7 @@ class Detector:
         context = AccountContext(
             activity=activity,
             profile=profile,
-            profile_parts=self.profile.contributions(profile_x),
+            profile_parts=profile_parts,
             age_at_first_reply_days=age_first,
             coordination=co,
             display_name=author.display_name,
@@ -311,12 +311,12 @@ class Detector:
         if at is None:
             at = from_ms(activity.last_ms) if activity.last_ms is not None else datetime.now(timezone.utc)
         inputs = self.account_inputs(author, activity, at=at, coordination=coordination)
-        raw = self.account.raw(inputs.vector)
+        raw, account_parts = self.account.explain(inputs.vector)
         z = self.calibration.logodds(raw)
         score = sigmoid(z)
         label = self.thresholds.label(score)
         # Parts on the calibrated scale, so MIN_WEIGHT means the same whatever the calibration.
-        parts = {k: v * self.calibration.a for k, v in self.account.contributions(inputs.vector).items()}
+        parts = {k: v * self.calibration.a for k, v in account_parts.items()}
         return AccountVerdict(
             account_id=author.id,
             acct=author.acct,

@@ -17,7 +17,7 @@ quote.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
@@ -50,6 +50,23 @@ class Tree:
             else:
                 node = left[node] if v <= threshold[node] else right[node]
         return node
+
+    def nested(self) -> tuple[Any, ...]:
+        """The tree as nested tuples, which Python walks faster than index look-ups in six arrays.
+
+        A node is ``(feature, threshold, missing_left, left, right, left_step, right_step)``, the
+        steps being how much going down to that child moves the expected value; a leaf is
+        ``(-1, value)``. Built from the last node back: children always come after their parent.
+        """
+        nodes: list[tuple[Any, ...]] = [()] * len(self.left)
+        for i in reversed(range(len(self.left))):
+            left, right, value = self.left[i], self.right[i], self.value
+            if left == -1:
+                nodes[i] = (-1, value[i])
+            else:
+                steps = (value[left] - value[i], value[right] - value[i])
+                nodes[i] = (self.feature[i], self.threshold[i], self.missing_left[i], nodes[left], nodes[right], *steps)
+        return nodes[0]
 
     def to_json(self) -> list[list[Any]]:
         return [list(self.feature), list(self.threshold), [int(b) for b in self.missing_left], list(self.left), list(self.right), list(self.value)]
@@ -85,20 +102,35 @@ class TreeEnsemble:
     features: tuple[str, ...]
     baseline: float
     trees: tuple[Tree, ...]
+    _roots: tuple[tuple[Any, ...], ...] = field(init=False, repr=False, compare=False)  # the trees as Tree.nested()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_roots", tuple(tree.nested() for tree in self.trees))  # frozen: set once, here
+
+    def explain(self, x: Sequence[float]) -> tuple[float, dict[str, float]]:
+        """:meth:`raw` and :meth:`contributions` of one row in a single walk down each tree.
+
+        Scoring an account needs both, and the walks are most of its cost. The arithmetic is
+        the two methods' own, in the same order, so the numbers are the same to the last bit.
+        """
+        total = self.baseline
+        parts = [0.0] * len(self.features)
+        for node in self._roots:
+            f = node[0]
+            while f >= 0:
+                v = x[f]
+                if v <= node[1] or (v != v and node[2]):  # v != v: NaN, which goes where missing values went
+                    parts[f] += node[5]
+                    node = node[3]
+                else:
+                    parts[f] += node[6]
+                    node = node[4]
+                f = node[0]
+            total += node[1]
+        return total, dict(zip(self.features, parts))
 
     def raw(self, x: Sequence[float]) -> float:
-        total = self.baseline
-        for tree in self.trees:
-            left, right, feature, threshold, missing_left = tree.left, tree.right, tree.feature, tree.threshold, tree.missing_left
-            node = 0
-            while left[node] != -1:  # Tree.leaf, inlined: this runs for every tree of every account
-                v = x[feature[node]]
-                if v != v:  # NaN
-                    node = left[node] if missing_left[node] else right[node]
-                else:
-                    node = left[node] if v <= threshold[node] else right[node]
-            total += tree.value[node]
-        return total
+        return self.explain(x)[0]
 
     def raw_batch(self, X: np.ndarray) -> np.ndarray:
         """Raw scores of many rows at once (vectorised over rows, one tree at a time)."""
@@ -126,22 +158,7 @@ class TreeEnsemble:
 
     def contributions(self, x: Sequence[float]) -> dict[str, float]:
         """How much each feature moved this row's raw score away from :meth:`expected`."""
-        parts = [0.0] * len(self.features)
-        for tree in self.trees:
-            left, right, feature, threshold, missing_left, value = (
-                tree.left, tree.right, tree.feature, tree.threshold, tree.missing_left, tree.value
-            )
-            node = 0
-            while left[node] != -1:
-                f = feature[node]
-                v = x[f]
-                if v != v:  # NaN
-                    nxt = left[node] if missing_left[node] else right[node]
-                else:
-                    nxt = left[node] if v <= threshold[node] else right[node]
-                parts[f] += value[nxt] - value[node]
-                node = nxt
-        return dict(zip(self.features, parts))
+        return self.explain(x)[1]
 
     def to_json(self) -> dict[str, Any]:
         return {"features": list(self.features), "baseline": self.baseline, "trees": [t.to_json() for t in self.trees]}
