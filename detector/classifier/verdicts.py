@@ -58,8 +58,11 @@ class AccountVerdict:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass
 class ReplyVerdict:
+    """Treat it as read-only; not ``frozen`` because it is built once per reply, and a frozen
+    dataclass's ``__init__`` costs several times more (``object.__setattr__`` per field)."""
+
     status_id: str
     account_id: str
     score: float
