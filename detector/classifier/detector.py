@@ -363,10 +363,9 @@ class Detector:
 
     @staticmethod
     def _reply_reasons(s: ReplySignals, account: AccountVerdict, x: Sequence[float], *, flagged: bool) -> list[str]:
-        head = f"from @{account.acct}, an account scored {account.label} ({account.score:.2f})"
         if account.override is not None or not flagged:
-            return [head + (f": {account.reasons[0]}" if account.reasons else "")]
-        out = [head + (f": {account.reasons[0]}" if account.reasons else "")]
+            return [account.reply_headline]
+        out = [account.reply_headline]
         if s.latency_s is not None and s.latency_s < 600:
             out.append(f"posted {duration(s.latency_s)} after the post it answers")
         if s.keyword is not None:
