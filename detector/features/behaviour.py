@@ -188,15 +188,19 @@ class ReplySignals:
     def keyword(self) -> str | None:
         return None if self.parent is None else self.parent.keyword
 
-    def to_row(self) -> list[Any]:
-        """A compact JSON row (what ``botwatch score`` spills to disk between its passes)."""
-        parent = None if self.parent is None else [self.parent.keyword, self.parent.solicited, list(self.parent.terms), self.parent.echo]
-        return [
+    def to_row(self) -> tuple[Any, ...]:
+        """A compact JSON row (what ``botwatch score`` spills to disk between its passes).
+
+        Tuples as they are: JSON writes them as arrays, and copying them to lists cost more
+        than writing the row.
+        """
+        parent = None if self.parent is None else (self.parent.keyword, self.parent.solicited, self.parent.terms, self.parent.echo)
+        return (
             self.reply_id, self.account_id, self.created_ms, self.parent_id, self.parent_author_id, self.self_reply,
-            self.latency_s, self.latency_source, parent, self.content_logodds, list(self.content_terms), self.n_links,
-            self.n_shortened, self.n_bare_links, list(self.domains), list(self.cta), self.generic_praise,
+            self.latency_s, self.latency_source, parent, self.content_logodds, self.content_terms, self.n_links,
+            self.n_shortened, self.n_bare_links, self.domains, self.cta, self.generic_praise,
             self.fingerprint, self.text,
-        ]  # fmt: skip
+        )  # fmt: skip
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> "ReplySignals":
