@@ -17,8 +17,10 @@ quote.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from operator import itemgetter
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -95,6 +97,87 @@ class Tree:
         return tree
 
 
+def _path(node: tuple[Any, ...], x: Sequence[float]) -> tuple[float, list[float]]:
+    """The leaf value a row reaches in a :meth:`Tree.nested` tree, and the steps on the way."""
+    steps = []
+    while node[0] >= 0:
+        v = x[node[0]]
+        if v <= node[1] or (v != v and node[2]):  # v != v: NaN, which goes where missing values went
+            steps.append(node[5])
+            node = node[3]
+        else:
+            steps.append(node[6])
+            node = node[4]
+    return node[1], steps
+
+
+@dataclass(frozen=True)
+class _StepFunctions:
+    """An additive ensemble (every tree splits on one feature) as one step function per feature.
+
+    The thresholds of a feature's trees cut its axis into intervals (and NaN) inside which each
+    of those trees ends in the same leaf, so every interval's leaves and the feature's part are
+    worked out once, by walking the trees; scoring a row is then one bisection per feature, not
+    a walk per tree. A part is the walk's own sum of steps in tree order and the raw score adds
+    the leaves in tree order, so the numbers are :meth:`TreeEnsemble.explain`'s to the last bit.
+    """
+
+    features: tuple[str, ...]
+    baseline: float
+    # (feature, sorted thresholds, (part, leaves) for each interval then for NaN) per feature
+    groups: tuple[tuple[int, list[float], tuple[tuple[float, tuple[float, ...]], ...]], ...]
+    in_tree_order: Callable[[list[float]], tuple[float, ...]]  # the groups' leaves, one after another
+
+    @classmethod
+    def of(cls, ensemble: "TreeEnsemble") -> "_StepFunctions | None":
+        """The step functions of an ensemble; ``None`` when a tree splits on several features."""
+        if len(ensemble.trees) < 2:
+            return None  # itemgetter of a single index returns the item, not a tuple
+        members: dict[int, list[int]] = {}
+        bounds: dict[int, set[float]] = {}
+        for i, tree in enumerate(ensemble.trees):
+            splits = [(f, t) for f, t, left in zip(tree.feature, tree.threshold, tree.left) if left != -1]
+            if len({f for f, _ in splits}) > 1:
+                return None
+            feature = splits[0][0] if splits else 0  # a lone leaf is the same in every group
+            members.setdefault(feature, []).append(i)
+            bounds.setdefault(feature, set()).update(t for _, t in splits)
+        groups = []
+        for feature, trees in members.items():
+            axis = sorted(bounds[feature])
+            roots = [ensemble._roots[i] for i in trees]
+            # One value per interval: each threshold stands for the values up to it from the one below.
+            probes = [[value] * len(ensemble.features) for value in (*axis, math.inf, math.nan)]
+            groups.append((feature, axis, tuple(_outcome(roots, x) for x in probes)))
+        position = {tree: k for k, tree in enumerate(i for trees in members.values() for i in trees)}
+        in_tree_order = itemgetter(*(position[i] for i in range(len(ensemble.trees))))
+        return cls(ensemble.features, ensemble.baseline, tuple(groups), in_tree_order)
+
+    def explain(self, x: Sequence[float]) -> tuple[float, dict[str, float]]:
+        parts = [0.0] * len(self.features)
+        leaves: list[float] = []
+        for feature, axis, outcomes in self.groups:
+            v = x[feature]
+            parts[feature], chosen = outcomes[-1] if v != v else outcomes[bisect_left(axis, v)]
+            leaves += chosen
+        total = self.baseline
+        for leaf in self.in_tree_order(leaves):
+            total += leaf
+        return total, dict(zip(self.features, parts))
+
+
+def _outcome(roots: Sequence[tuple[Any, ...]], x: Sequence[float]) -> tuple[float, tuple[float, ...]]:
+    """The part of their feature and the leaves of trees on one feature, walked in order."""
+    part = 0.0
+    leaves = []
+    for root in roots:
+        leaf, steps = _path(root, x)
+        for step in steps:
+            part += step
+        leaves.append(leaf)
+    return part, tuple(leaves)
+
+
 @dataclass(frozen=True)
 class TreeEnsemble:
     """A binary classifier's raw score (log-odds) as ``baseline + sum(tree leaves)``."""
@@ -103,21 +186,27 @@ class TreeEnsemble:
     baseline: float
     trees: tuple[Tree, ...]
     _roots: tuple[tuple[Any, ...], ...] = field(init=False, repr=False, compare=False)  # the trees as Tree.nested()
+    _steps: _StepFunctions | None = field(init=False, repr=False, compare=False)  # when the model is additive
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_roots", tuple(tree.nested() for tree in self.trees))  # frozen: set once, here
+        # Frozen: derived once, here.
+        object.__setattr__(self, "_roots", tuple(tree.nested() for tree in self.trees))
+        object.__setattr__(self, "_steps", _StepFunctions.of(self))
 
     def explain(self, x: Sequence[float]) -> tuple[float, dict[str, float]]:
         """:meth:`raw` and :meth:`contributions` of one row in a single walk down each tree.
 
         Scoring an account needs both, and the walks are most of its cost. The arithmetic is
         the two methods' own, in the same order, so the numbers are the same to the last bit.
+        An additive model is evaluated as step functions instead (:class:`_StepFunctions`).
         """
+        if self._steps is not None:
+            return self._steps.explain(x)
         total = self.baseline
         parts = [0.0] * len(self.features)
         for node in self._roots:
             f = node[0]
-            while f >= 0:
+            while f >= 0:  # _path, inlined and without the list: this runs for every tree of every account
                 v = x[f]
                 if v <= node[1] or (v != v and node[2]):  # v != v: NaN, which goes where missing values went
                     parts[f] += node[5]
