@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from itertools import repeat
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -338,7 +339,7 @@ class Detector:
             signals.content_logodds,
             float(signals.latency_s is not None and signals.latency_s < 60),
             float(signals.keyword is not None),
-            float(any(same_template(signals.fingerprint, f) for f in account.templates)),
+            float(any(map(same_template, repeat(signals.fingerprint), account.templates))),  # map: no generator per reply
             float(signals.n_links > 0 or signals.n_bare_links > 0),
         ]
 
