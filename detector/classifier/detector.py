@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from itertools import repeat
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -272,7 +273,7 @@ class Detector:
     def account_inputs(self, author: Author, activity: AccountActivity, *, at: datetime, coordination: CoordinationIndex | None = None) -> AccountInputs:
         """The account model's input (see :data:`ACCOUNT_FEATURES`) and the reasons' context."""
         profile = profile_snapshot(author, at)
-        profile_x = profile.vector()
+        profile_raw, profile_parts = self.profile.explain(profile.vector())
         first = from_ms(activity.first_ms) if activity.first_ms is not None else at
         age_first = age_days(author, first)
         co = coordination.sharing(author.id, activity) if coordination is not None else Coordination((), None)
@@ -282,7 +283,7 @@ class Detector:
             name_keyword = self.keyword_matcher(tuple(activity.keywords.counts)).first(name_text)
         vector = behaviour_vector(activity, coordinated_accounts=co.count)
         vector += [
-            self.profile.raw(profile_x),
+            profile_raw,
             _NAN if age_first is None else math.log1p(age_first),
             _NAN if author.bot is None else float(author.bot),
             float(profile.brand_like_name),
@@ -291,7 +292,7 @@ class Detector:
         context = AccountContext(
             activity=activity,
             profile=profile,
-            profile_parts=self.profile.contributions(profile_x),
+            profile_parts=profile_parts,
             age_at_first_reply_days=age_first,
             coordination=co,
             display_name=author.display_name,
@@ -308,12 +309,12 @@ class Detector:
         if at is None:
             at = from_ms(activity.last_ms) if activity.last_ms is not None else datetime.now(timezone.utc)
         inputs = self.account_inputs(author, activity, at=at, coordination=coordination)
-        raw = self.account.raw(inputs.vector)
+        raw, account_parts = self.account.explain(inputs.vector)
         z = self.calibration.logodds(raw)
         score = sigmoid(z)
         label = self.thresholds.label(score)
         # Parts on the calibrated scale, so MIN_WEIGHT means the same whatever the calibration.
-        parts = {k: v * self.calibration.a for k, v in self.account.contributions(inputs.vector).items()}
+        parts = {k: v * self.calibration.a for k, v in account_parts.items()}
         return AccountVerdict(
             account_id=author.id,
             acct=author.acct,
@@ -335,7 +336,7 @@ class Detector:
             signals.content_logodds,
             float(signals.latency_s is not None and signals.latency_s < 60),
             float(signals.keyword is not None),
-            float(any(same_template(signals.fingerprint, f) for f in account.templates)),
+            float(any(map(same_template, repeat(signals.fingerprint), account.templates))),  # map: no generator per reply
             float(signals.n_links > 0 or signals.n_bare_links > 0),
         ]
 
@@ -360,10 +361,9 @@ class Detector:
 
     @staticmethod
     def _reply_reasons(s: ReplySignals, account: AccountVerdict, x: Sequence[float], *, flagged: bool) -> list[str]:
-        head = f"from @{account.acct}, an account scored {account.label} ({account.score:.2f})"
         if account.override is not None or not flagged:
-            return [head + (f": {account.reasons[0]}" if account.reasons else "")]
-        out = [head + (f": {account.reasons[0]}" if account.reasons else "")]
+            return [account.reply_headline]
+        out = [account.reply_headline]
         if s.latency_s is not None and s.latency_s < 600:
             out.append(f"posted {duration(s.latency_s)} after the post it answers")
         if s.keyword is not None:

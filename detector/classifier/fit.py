@@ -3,6 +3,9 @@
 Every fit is deterministic (fixed seeds, single-threaded solvers) so that ``botwatch train`` run
 twice gives the same artifact. The hyper-parameters are fixed here, chosen once by grouped
 cross-validation on the training sets (see the model card), not re-tuned per run.
+
+scikit-learn and SciPy are imported inside the fitting functions: scoring imports this module
+for :class:`Platt` only, and importing them costs over a second of CPU that scoring never uses.
 """
 
 from __future__ import annotations
@@ -13,9 +16,6 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from scipy import sparse
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression
 
 from detector.classifier.text_model import TextModel, dense_vector, sparse_keys
 from detector.classifier.trees import TreeEnsemble
@@ -45,6 +45,9 @@ class TextDoc:
 
 def fit_text_model(docs: Sequence[TextDoc], labels: Sequence[int], weights: Sequence[float] | None = None) -> TextModel:
     """Logistic regression over the content model's features (see ``text_model``)."""
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+
     doc_keys = [Counter(sparse_keys(d.words)) for d in docs]
     df = Counter(k for keys in doc_keys for k in keys)
     vocab = sorted(k for k, n in df.items() if n >= TEXT_MIN_DF)
@@ -93,6 +96,8 @@ def fit_trees(
     ``additive`` forbids interactions (one feature per tree): the model is then a sum of one
     curve per feature, which is exact to explain and harder to overfit on small simulated data.
     """
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
     model = HistGradientBoostingClassifier(
         max_iter=max_iter,
         learning_rate=learning_rate,
@@ -130,6 +135,8 @@ class Platt:
 
 def fit_platt(raw: Sequence[float], y: Sequence[int]) -> Platt:
     """Platt scaling fitted on data the model was not trained on."""
+    from sklearn.linear_model import LogisticRegression
+
     model = LogisticRegression(C=1e6, solver="lbfgs", max_iter=1000)
     model.fit(np.asarray(raw, dtype=float).reshape(-1, 1), np.asarray(y))
     return Platt(float(model.coef_[0][0]), float(model.intercept_[0]))

@@ -17,8 +17,10 @@ quote.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Sequence
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -51,6 +53,23 @@ class Tree:
                 node = left[node] if v <= threshold[node] else right[node]
         return node
 
+    def nested(self) -> tuple[Any, ...]:
+        """The tree as nested tuples, which Python walks faster than index look-ups in six arrays.
+
+        A node is ``(feature, threshold, missing_left, left, right, left_step, right_step)``, the
+        steps being how much going down to that child moves the expected value; a leaf is
+        ``(-1, value)``. Built from the last node back: children always come after their parent.
+        """
+        nodes: list[tuple[Any, ...]] = [()] * len(self.left)
+        for i in reversed(range(len(self.left))):
+            left, right, value = self.left[i], self.right[i], self.value
+            if left == -1:
+                nodes[i] = (-1, value[i])
+            else:
+                steps = (value[left] - value[i], value[right] - value[i])
+                nodes[i] = (self.feature[i], self.threshold[i], self.missing_left[i], nodes[left], nodes[right], *steps)
+        return nodes[0]
+
     def to_json(self) -> list[list[Any]]:
         return [list(self.feature), list(self.threshold), [int(b) for b in self.missing_left], list(self.left), list(self.right), list(self.value)]
 
@@ -78,6 +97,87 @@ class Tree:
         return tree
 
 
+def _path(node: tuple[Any, ...], x: Sequence[float]) -> tuple[float, list[float]]:
+    """The leaf value a row reaches in a :meth:`Tree.nested` tree, and the steps on the way."""
+    steps = []
+    while node[0] >= 0:
+        v = x[node[0]]
+        if v <= node[1] or (v != v and node[2]):  # v != v: NaN, which goes where missing values went
+            steps.append(node[5])
+            node = node[3]
+        else:
+            steps.append(node[6])
+            node = node[4]
+    return node[1], steps
+
+
+@dataclass(frozen=True)
+class _StepFunctions:
+    """An additive ensemble (every tree splits on one feature) as one step function per feature.
+
+    The thresholds of a feature's trees cut its axis into intervals (and NaN) inside which each
+    of those trees ends in the same leaf, so every interval's leaves and the feature's part are
+    worked out once, by walking the trees; scoring a row is then one bisection per feature, not
+    a walk per tree. A part is the walk's own sum of steps in tree order and the raw score adds
+    the leaves in tree order, so the numbers are :meth:`TreeEnsemble.explain`'s to the last bit.
+    """
+
+    features: tuple[str, ...]
+    baseline: float
+    # (feature, sorted thresholds, (part, leaves) for each interval then for NaN) per feature
+    groups: tuple[tuple[int, list[float], tuple[tuple[float, tuple[float, ...]], ...]], ...]
+    in_tree_order: Callable[[list[float]], tuple[float, ...]]  # the groups' leaves, one after another
+
+    @classmethod
+    def of(cls, ensemble: "TreeEnsemble") -> "_StepFunctions | None":
+        """The step functions of an ensemble; ``None`` when a tree splits on several features."""
+        if len(ensemble.trees) < 2:
+            return None  # itemgetter of a single index returns the item, not a tuple
+        members: dict[int, list[int]] = {}
+        bounds: dict[int, set[float]] = {}
+        for i, tree in enumerate(ensemble.trees):
+            splits = [(f, t) for f, t, left in zip(tree.feature, tree.threshold, tree.left) if left != -1]
+            if len({f for f, _ in splits}) > 1:
+                return None
+            feature = splits[0][0] if splits else 0  # a lone leaf is the same in every group
+            members.setdefault(feature, []).append(i)
+            bounds.setdefault(feature, set()).update(t for _, t in splits)
+        groups = []
+        for feature, trees in members.items():
+            axis = sorted(bounds[feature])
+            roots = [ensemble._roots[i] for i in trees]
+            # One value per interval: each threshold stands for the values up to it from the one below.
+            probes = [[value] * len(ensemble.features) for value in (*axis, math.inf, math.nan)]
+            groups.append((feature, axis, tuple(_outcome(roots, x) for x in probes)))
+        position = {tree: k for k, tree in enumerate(i for trees in members.values() for i in trees)}
+        in_tree_order = itemgetter(*(position[i] for i in range(len(ensemble.trees))))
+        return cls(ensemble.features, ensemble.baseline, tuple(groups), in_tree_order)
+
+    def explain(self, x: Sequence[float]) -> tuple[float, dict[str, float]]:
+        parts = [0.0] * len(self.features)
+        leaves: list[float] = []
+        for feature, axis, outcomes in self.groups:
+            v = x[feature]
+            parts[feature], chosen = outcomes[-1] if v != v else outcomes[bisect_left(axis, v)]
+            leaves += chosen
+        total = self.baseline
+        for leaf in self.in_tree_order(leaves):
+            total += leaf
+        return total, dict(zip(self.features, parts))
+
+
+def _outcome(roots: Sequence[tuple[Any, ...]], x: Sequence[float]) -> tuple[float, tuple[float, ...]]:
+    """The part of their feature and the leaves of trees on one feature, walked in order."""
+    part = 0.0
+    leaves = []
+    for root in roots:
+        leaf, steps = _path(root, x)
+        for step in steps:
+            part += step
+        leaves.append(leaf)
+    return part, tuple(leaves)
+
+
 @dataclass(frozen=True)
 class TreeEnsemble:
     """A binary classifier's raw score (log-odds) as ``baseline + sum(tree leaves)``."""
@@ -85,20 +185,41 @@ class TreeEnsemble:
     features: tuple[str, ...]
     baseline: float
     trees: tuple[Tree, ...]
+    _roots: tuple[tuple[Any, ...], ...] = field(init=False, repr=False, compare=False)  # the trees as Tree.nested()
+    _steps: _StepFunctions | None = field(init=False, repr=False, compare=False)  # when the model is additive
+
+    def __post_init__(self) -> None:
+        # Frozen: derived once, here.
+        object.__setattr__(self, "_roots", tuple(tree.nested() for tree in self.trees))
+        object.__setattr__(self, "_steps", _StepFunctions.of(self))
+
+    def explain(self, x: Sequence[float]) -> tuple[float, dict[str, float]]:
+        """:meth:`raw` and :meth:`contributions` of one row in a single walk down each tree.
+
+        Scoring an account needs both, and the walks are most of its cost. The arithmetic is
+        the two methods' own, in the same order, so the numbers are the same to the last bit.
+        An additive model is evaluated as step functions instead (:class:`_StepFunctions`).
+        """
+        if self._steps is not None:
+            return self._steps.explain(x)
+        total = self.baseline
+        parts = [0.0] * len(self.features)
+        for node in self._roots:
+            f = node[0]
+            while f >= 0:  # _path, inlined and without the list: this runs for every tree of every account
+                v = x[f]
+                if v <= node[1] or (v != v and node[2]):  # v != v: NaN, which goes where missing values went
+                    parts[f] += node[5]
+                    node = node[3]
+                else:
+                    parts[f] += node[6]
+                    node = node[4]
+                f = node[0]
+            total += node[1]
+        return total, dict(zip(self.features, parts))
 
     def raw(self, x: Sequence[float]) -> float:
-        total = self.baseline
-        for tree in self.trees:
-            left, right, feature, threshold, missing_left = tree.left, tree.right, tree.feature, tree.threshold, tree.missing_left
-            node = 0
-            while left[node] != -1:  # Tree.leaf, inlined: this runs for every tree of every account
-                v = x[feature[node]]
-                if v != v:  # NaN
-                    node = left[node] if missing_left[node] else right[node]
-                else:
-                    node = left[node] if v <= threshold[node] else right[node]
-            total += tree.value[node]
-        return total
+        return self.explain(x)[0]
 
     def raw_batch(self, X: np.ndarray) -> np.ndarray:
         """Raw scores of many rows at once (vectorised over rows, one tree at a time)."""
@@ -126,22 +247,7 @@ class TreeEnsemble:
 
     def contributions(self, x: Sequence[float]) -> dict[str, float]:
         """How much each feature moved this row's raw score away from :meth:`expected`."""
-        parts = [0.0] * len(self.features)
-        for tree in self.trees:
-            left, right, feature, threshold, missing_left, value = (
-                tree.left, tree.right, tree.feature, tree.threshold, tree.missing_left, tree.value
-            )
-            node = 0
-            while left[node] != -1:
-                f = feature[node]
-                v = x[f]
-                if v != v:  # NaN
-                    nxt = left[node] if missing_left[node] else right[node]
-                else:
-                    nxt = left[node] if v <= threshold[node] else right[node]
-                parts[f] += value[nxt] - value[node]
-                node = nxt
-        return dict(zip(self.features, parts))
+        return self.explain(x)[1]
 
     def to_json(self) -> dict[str, Any]:
         return {"features": list(self.features), "baseline": self.baseline, "trees": [t.to_json() for t in self.trees]}

@@ -9,6 +9,7 @@ is kept, so a researcher can still see what the model thought.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Mapping, Sequence, TypeVar
 
 LABELS = ("bot", "suspect", "human")
@@ -42,6 +43,12 @@ class AccountVerdict:
     override: str | None = None  # "allowlist" | "user:bot" | "user:human" when a person decided
     templates: tuple[int, ...] = ()  # fingerprints of templates it reused, to recognise them in replies
 
+    @cached_property  # stored in the instance's __dict__ directly, which frozen allows (no slots)
+    def reply_headline(self) -> str:
+        """The first reason of each of its replies, worded once per account rather than per reply."""
+        head = f"from @{self.acct}, an account scored {self.label} ({self.score:.2f})"
+        return head + (f": {self.reasons[0]}" if self.reasons else "")
+
     def to_json(self) -> dict[str, Any]:
         """The ``botwatch score --accounts`` line (plus evidence and override)."""
         out: dict[str, Any] = {
@@ -58,8 +65,11 @@ class AccountVerdict:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass
 class ReplyVerdict:
+    """Treat it as read-only; not ``frozen`` because it is built once per reply, and a frozen
+    dataclass's ``__init__`` costs several times more (``object.__setattr__`` per field)."""
+
     status_id: str
     account_id: str
     score: float

@@ -18,6 +18,7 @@ reports "at least" the cap.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Mapping
 
 from detector.features.behaviour import AccountActivity, Template
@@ -32,7 +33,14 @@ MIN_WORDS = 6  # and long enough to be a script rather than a stock phrase ("are
 
 
 def _scripted(template: Template) -> bool:
-    return template.count >= MIN_REUSE and len(plain_words(fold(template.text))) >= MIN_WORDS
+    return template.count >= MIN_REUSE and _long_enough(template.text)
+
+
+@lru_cache(maxsize=1 << 16)
+def _long_enough(text: str) -> bool:
+    """Whether a template's text is long enough to be a script; cached because folding the text
+    is most of building the index, and :meth:`CoordinationIndex.sharing` asks again per account."""
+    return len(plain_words(fold(text))) >= MIN_WORDS
 
 
 @dataclass(frozen=True)
