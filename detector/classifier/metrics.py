@@ -6,7 +6,6 @@ import math
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-from sklearn.metrics import average_precision_score, roc_auc_score
 
 
 def _rate(num: int, den: int) -> float | None:
@@ -21,6 +20,10 @@ def binary_metrics(
     ``weights`` count each row that many times (a :class:`ScoreTally` passes one row per
     distinct score with its count).
     """
+    # Imported here: the CLI imports this module for fmt(), and `botwatch score` should not pay
+    # scikit-learn's import time (about 0.75 s of CPU) for numbers it never computes.
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
     y_arr = np.asarray(y, dtype=int)
     s_arr = np.asarray(scores, dtype=float)
     w_arr = np.ones(len(y_arr)) if weights is None else np.asarray(weights, dtype=float)
