@@ -14,12 +14,13 @@ communities no part of the model has seen.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
-from detector.classifier.detector import Detector
+from detector.classifier.detector import Detector, post_text
 from detector.classifier.replay import Replay
 from detector.features.behaviour import AccountActivity, from_ms
+from detector.features.text import KeywordMatcher, fold
 from detector.mastodon_server.community import Community, Delay, SimParams, simulate
 from detector.normalise.mastodon import normalise_status
 from detector.records import Post
@@ -46,6 +47,42 @@ def community_data(community: Community) -> LabelledCommunity:
     posts = [normalise_status(s, instance=community.host, keep_raw=False) for s in community.statuses_json()]
     labels = {account_id: (int(is_bot), kind) for account_id, is_bot, kind in community.labels()}
     return LabelledCommunity(posts, labels, tuple(community.params.keywords), community.params.seed)
+
+
+def watched_view(data: LabelledCommunity, keywords: Sequence[str]) -> LabelledCommunity:
+    """The community as a watch on ``keywords`` sees it: the posts mentioning one, the posts they
+    answer, and every reply below them.
+
+    That is all the poller fetches, so in the service every reply a person is seen making answers
+    a thread about the watched product. Trained on whole communities alone, the account model
+    learns that people rarely do that; under a watch, they always do.
+    """
+    matcher = KeywordMatcher(keywords)
+    by_id = {post.id: post for post in data.posts}
+    matched = [post.id for post in data.posts if matcher.first(fold(post_text(post))) or matcher.first(" ".join(post.hashtags))]
+    children: dict[str, list[str]] = {}
+    for post in data.posts:
+        if post.parent_id is not None:
+            children.setdefault(post.parent_id, []).append(post.id)
+    seen: set[str] = set()
+    for post_id in matched:  # up: what the matching post answers
+        post = by_id.get(post_id)
+        while post is not None and post.id not in seen:
+            seen.add(post.id)
+            post = by_id.get(post.parent_id) if post.parent_id is not None else None
+    below = list(matched)  # down: every reply in the thread under it
+    while below:
+        for child in children.get(below.pop(), ()):
+            if child not in seen:
+                seen.add(child)
+                below.append(child)
+    return replace(data, posts=[post for post in data.posts if post.id in seen])
+
+
+def replays(data: LabelledCommunity) -> list[tuple[LabelledCommunity, tuple[str, ...]]]:
+    """The ways a community is replayed for training: whole with its watched keywords (an archive
+    scored with ``--keywords``), as the watch sees it (the service), and whole without keywords."""
+    return [(data, data.keywords), (watched_view(data, data.keywords), data.keywords), (data, ())]
 
 
 def varied_params(seed: int) -> SimParams:
