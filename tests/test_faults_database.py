@@ -87,6 +87,22 @@ def outage_errors(service: Botwatch, first: int, last: int) -> list[dict]:
     return errors
 
 
+def recover(service: Botwatch, mark: int) -> list[dict]:
+    """Once the database is back: wait for a poll to succeed, and return the errors logged since
+    ``mark`` (the outage's)."""
+    back = len(service.events)
+    wait_for_polls(service, polls_finished(service) + 1, timeout=60)
+    return outage_errors(service, mark, back)
+
+
+def finish_cleanly(service: Botwatch) -> None:
+    """The service outlived the outage, caught up, stops with 0 and logged nothing it should not."""
+    assert service.process.poll() is None  # still running
+    service.wait_until_caught_up()
+    assert service.stop() == 0
+    check_log_hygiene(service)
+
+
 def check_log_hygiene(service: Botwatch) -> None:
     text = "".join(service.output)
     assert PASSWORD not in text
@@ -108,14 +124,9 @@ def test_postgres_going_away_mid_run_loses_nothing_and_scores_nothing_twice(tmp_
         time.sleep(3)  # down for a few poll intervals
         service.drain()
         proxy.restore()
-        back = len(service.events)
-        wait_for_polls(service, polls_finished(service) + 1, timeout=60)
-        errors = outage_errors(service, mark, back)
+        errors = recover(service, mark)
         assert errors and all("PostgreSQL at" in e["error"] and "***" in e["error"] for e in errors), errors
-        assert service.process.poll() is None  # still running
-        service.wait_until_caught_up()
-        assert service.stop() == 0
-        check_log_hygiene(service)
+        finish_cleanly(service)
     finally:
         if service.process.poll() is None:
             service.process.kill()
@@ -142,14 +153,9 @@ def test_sqlite_locked_longer_than_the_busy_timeout_loses_nothing_and_scores_not
             blocker.rollback()
             blocker.close()
         service.drain()
-        back = len(service.events)
-        wait_for_polls(service, polls_finished(service) + 1, timeout=60)
-        errors = outage_errors(service, mark, back)
+        errors = recover(service, mark)
         assert errors and all("is locked by another process" in e["error"] for e in errors), errors
-        assert service.process.poll() is None
-        service.wait_until_caught_up()
-        assert service.stop() == 0
-        check_log_hygiene(service)
+        finish_cleanly(service)
     finally:
         if service.process.poll() is None:
             service.process.kill()
