@@ -40,12 +40,20 @@ def main() -> None:
     args = parser.parse_args()
     scripted = scripted_ids(args.labels)
     with args.statuses.open("rb") as lines, args.out.open("wb") as out:
-        for line in lines:
-            status = orjson.loads(line)
-            for account in (status.get("account"), (status.get("reblog") or {}).get("account")):
-                if account and account.get("id") in scripted and account.get("created_at"):
-                    account["created_at"] = aged(account["created_at"])
-            out.write(orjson.dumps(status) + b"\n")
+        for number, line in enumerate(lines, 1):
+            try:
+                out.write(orjson.dumps(age_scripted(orjson.loads(line), scripted)) + b"\n")
+            except (orjson.JSONDecodeError, KeyError, ValueError, TypeError, AttributeError) as exc:
+                # A stress copy with a line missing or half-changed would measure something else.
+                raise SystemExit(f"{args.statuses}:{number}: not a Status entity with a valid created_at ({exc})") from None
+
+
+def age_scripted(status: dict, scripted: set[str]) -> dict:
+    """The status with its account (and a boosted status's account) aged if scripted."""
+    for account in (status["account"], (status.get("reblog") or {}).get("account")):
+        if account and account.get("id") in scripted and account.get("created_at"):
+            account["created_at"] = aged(account["created_at"])
+    return status
 
 
 if __name__ == "__main__":
