@@ -56,6 +56,11 @@ def watched_view(data: LabelledCommunity, keywords: Sequence[str]) -> LabelledCo
     That is all the poller fetches, so in the service every reply a person is seen making answers
     a thread about the watched product. Trained on whole communities alone, the account model
     learns that people rarely do that; under a watch, they always do.
+
+    Posts match by the scorer's :class:`KeywordMatcher` (a keyword at a word start, hashtags
+    included), not the poller's whole-word ``WatchMatcher`` alone: the poller also takes what
+    server-side search (which stems "vacuums" to "vacuum") and hashtag timelines return, and the
+    word-start match is the closer stand-in for that union.
     """
     matcher = KeywordMatcher(keywords)
     by_id = {post.id: post for post in data.posts}
